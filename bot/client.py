@@ -1,0 +1,108 @@
+"""The Storyshelf bot class and its factory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.db import meta
+from bot.db.connection import open_database
+from bot.settings import Settings
+from bot.tree import StoryshelfTree
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = ("Storyshelf", "create_bot", "extension_names")
+
+log = logging.getLogger(__name__)
+
+
+def extension_names() -> list[str]:
+    """Every extension module in the `cogs` package."""
+    import cogs
+
+    return sorted(
+        f"cogs.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+def _intents() -> discord.Intents:
+    # No privileged intents: slash commands need no message content or members.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_reactions = True
+    intents.emojis_and_stickers = True
+    return intents
+
+
+class Storyshelf(commands.AutoShardedBot):
+    tree: StoryshelfTree
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=_intents(),
+            tree_cls=StoryshelfTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
+        )
+        self.settings = settings
+        self._db: aiosqlite.Connection | None = None
+        self.synced_commands = False
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the database is not open yet (setup_hook has not run)")
+        return self._db
+
+    async def setup_hook(self) -> None:
+        self._db = await open_database(self.settings.database_path)
+        for name in extension_names():
+            await self.load_extension(name)
+        await self.sync_commands_if_changed()
+
+    def _command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, object]]:
+        commands_ = self.tree.get_commands(guild=guild)
+        return sorted((c.to_dict(self.tree) for c in commands_), key=lambda d: str(d["name"]))
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync application commands only when their definitions changed."""
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = json.dumps(self._command_payload(guild), sort_keys=True, default=str)
+        digest = hashlib.sha256(payload.encode()).hexdigest()
+        key = f"command_hash:{guild.id if guild else 'global'}"
+        if await meta.get(self.db, key) == digest:
+            log.info("application commands unchanged; not syncing")
+            return False
+        await self.tree.sync(guild=guild)
+        await meta.put(self.db, key, digest)
+        self.synced_commands = True
+        log.info("application commands synced (%s)", "guild" if guild else "global")
+        return True
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._db is not None:
+                db, self._db = self._db, None
+                await db.close()
+
+
+def create_bot(settings: Settings) -> Storyshelf:
+    """Build the bot with everything it needs; tests build it exactly the same way."""
+    return Storyshelf(settings)

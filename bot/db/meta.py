@@ -1,0 +1,21 @@
+"""The bot's own key/value bookkeeping (e.g. the hash of the last command sync)."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+__all__ = ("get", "put")
+
+
+async def get(db: aiosqlite.Connection, key: str) -> str | None:
+    async with db.execute("SELECT value FROM bot_meta WHERE key = ?", (key,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def put(db: aiosqlite.Connection, key: str, value: str) -> None:
+    await db.execute(
+        "INSERT INTO bot_meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

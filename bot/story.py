@@ -1,0 +1,171 @@
+"""The story domain: ratings, sections and a parsed story, as plain data."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+__all__ = (
+    "RatingLevel",
+    "Rating",
+    "Section",
+    "ParsedStory",
+    "StoryFileError",
+    "count_words",
+    "parse_rating",
+)
+
+
+class StoryFileError(ValueError):
+    """A file that cannot become a story. The message is shown to the user as is."""
+
+
+class RatingLevel(enum.Enum):
+    GENERAL = "general"
+    TEEN = "teen"
+    MATURE = "mature"
+    EXPLICIT = "explicit"
+    NOT_RATED = "not_rated"
+
+    @property
+    def rank(self) -> int:
+        """Position on the gate scale; Not Rated counts as Explicit."""
+        return _RANKS[self]
+
+    @property
+    def display(self) -> str:
+        return _DISPLAY[self]
+
+
+_RANKS = {
+    RatingLevel.GENERAL: 0,
+    RatingLevel.TEEN: 1,
+    RatingLevel.MATURE: 2,
+    RatingLevel.EXPLICIT: 3,
+    RatingLevel.NOT_RATED: 3,
+}
+_DISPLAY = {
+    RatingLevel.GENERAL: "General",
+    RatingLevel.TEEN: "Teen",
+    RatingLevel.MATURE: "Mature",
+    RatingLevel.EXPLICIT: "Explicit",
+    RatingLevel.NOT_RATED: "Not Rated",
+}
+
+# Longest aliases first so "PG-13" wins over "PG" and "NC-17" over "17".
+_RATING_ALIASES: list[tuple[str, RatingLevel]] = sorted(
+    [
+        ("general audiences", RatingLevel.GENERAL),
+        ("general", RatingLevel.GENERAL),
+        ("g", RatingLevel.GENERAL),
+        ("k", RatingLevel.GENERAL),
+        ("teen and up audiences", RatingLevel.TEEN),
+        ("teen and up", RatingLevel.TEEN),
+        ("teen", RatingLevel.TEEN),
+        ("pg-13", RatingLevel.TEEN),
+        ("pg13", RatingLevel.TEEN),
+        ("pg", RatingLevel.TEEN),
+        ("k+", RatingLevel.TEEN),
+        ("t", RatingLevel.TEEN),
+        ("mature", RatingLevel.MATURE),
+        ("r", RatingLevel.MATURE),
+        ("m", RatingLevel.MATURE),
+        ("explicit", RatingLevel.EXPLICIT),
+        ("nc-17", RatingLevel.EXPLICIT),
+        ("nc17", RatingLevel.EXPLICIT),
+        ("ma", RatingLevel.EXPLICIT),
+        ("x", RatingLevel.EXPLICIT),
+        ("xxx", RatingLevel.EXPLICIT),
+        ("not rated", RatingLevel.NOT_RATED),
+        ("unrated", RatingLevel.NOT_RATED),
+        ("none", RatingLevel.NOT_RATED),
+    ],
+    key=lambda pair: -len(pair[0]),
+)
+_ALIAS_RE = re.compile(
+    r"^\s*(" + "|".join(re.escape(a) for a, _ in _RATING_ALIASES) + r")(?![\w+-])",
+    re.IGNORECASE,
+)
+
+
+def parse_rating(label: str | None) -> Rating | None:
+    """Map a rating as written ("R (language)", "Teen And Up Audiences") onto the scale.
+
+    Returns None when the label is not recognised.
+    """
+    if label is None:
+        return None
+    text = label.strip()
+    if not text:
+        return None
+    for candidate in (text, text.replace("Rating:", "").strip()):
+        match = _ALIAS_RE.match(candidate)
+        if match:
+            key = match.group(1).lower()
+            for alias, level in _RATING_ALIASES:
+                if alias == key:
+                    return Rating(label=text, level=level)
+    return None
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    label: str
+    level: RatingLevel
+
+    @classmethod
+    def not_rated(cls) -> Rating:
+        return cls(label="Not Rated", level=RatingLevel.NOT_RATED)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One readable unit: a chapter, or a scene when the story has no chapters.
+
+    ``text`` holds paragraphs separated by one blank line ("\\n\\n"); single
+    line breaks inside a paragraph (verse, letters) are kept. A scene break
+    inside a chapter is a paragraph of exactly ``SCENE_BREAK``.
+    """
+
+    title: str
+    text: str
+
+    @property
+    def words(self) -> int:
+        return count_words(self.text.replace(SCENE_BREAK, ""))
+
+
+SCENE_BREAK = "* * *"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStory:
+    title: str
+    author: str | None
+    rating: Rating
+    sections: tuple[Section, ...]
+    # Every other header field, by lower-case key ("pairing", "summary", ...).
+    metadata: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    source_format: str = "text"
+
+    @property
+    def words(self) -> int:
+        return sum(section.words for section in self.sections)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "title": self.title,
+            "author": self.author,
+            "rating": {"label": self.rating.label, "level": self.rating.level.value},
+            "metadata": dict(self.metadata),
+            "sections": [
+                {"title": s.title, "words": s.words, "text": s.text} for s in self.sections
+            ],
+            "warnings": list(self.warnings),
+        }
