@@ -14,7 +14,9 @@ from discord.ext import commands
 from bot.db import meta
 from bot.db.connection import open_database
 from bot.settings import Settings
+from bot.reading import Reader
 from bot.tree import StoryshelfTree
+from bot.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -69,6 +71,8 @@ class Storyshelf(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.database_path)
+        self.reader = Reader(self)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in extension_names():
             await self.load_extension(name)
         await self.sync_commands_if_changed()
@@ -94,13 +98,19 @@ class Storyshelf(commands.AutoShardedBot):
         log.info("application commands synced (%s)", "guild" if guild else "global")
         return True
 
+    async def close_resources(self) -> None:
+        """Unload the cogs (they flush what they hold) and close the database."""
+        for name in list(self.extensions):
+            await self.unload_extension(name)
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
     async def close(self) -> None:
         try:
-            await super().close()
+            await super().close()  # unloads extensions first, so pending writes flush
         finally:
-            if self._db is not None:
-                db, self._db = self._db, None
-                await db.close()
+            await self.close_resources()
 
 
 def create_bot(settings: Settings) -> Storyshelf:

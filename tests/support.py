@@ -1,0 +1,80 @@
+"""Arrange helpers shared by the SimCord tests."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot import create_bot
+from bot.db.connection import connect_sync
+from bot.db.library import StoredStory, insert_story
+from bot.settings import Settings
+from bot.story import ParsedStory, Rating, RatingLevel, Section
+
+SPOILER = re.compile(r"\|\|(.*)\|\|", re.DOTALL)
+
+
+def make_story(
+    title: str = "Tea at Five",
+    *,
+    level: RatingLevel = RatingLevel.GENERAL,
+    label: str | None = None,
+    sections: list[tuple[str, str]] | None = None,
+    author: str | None = "Tester",
+    metadata: dict[str, str] | None = None,
+) -> ParsedStory:
+    sections = sections or [
+        ("The kettle", "The kettle sang at five.\n\nNobody came."),
+        ("The cups", "Two cups waited on the tray.\n\nThen the door opened."),
+    ]
+    return ParsedStory(
+        title=title,
+        author=author,
+        rating=Rating(label or level.display, level),
+        sections=tuple(Section(t, body) for t, body in sections),
+        metadata=dict(metadata or {}),
+    )
+
+
+def shelve(settings: Settings, guild_id: int, story: ParsedStory | Path) -> StoredStory:
+    """Put a story on a guild's shelf through the same path the importer uses."""
+    if isinstance(story, Path):
+        from bot.parsing import parse_story
+
+        story = parse_story(story.read_bytes(), story.name)
+    conn = connect_sync(settings.database_path)
+    try:
+        return insert_story(conn, guild_id, story)
+    finally:
+        conn.close()
+
+
+def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
+    conn = connect_sync(settings.database_path, apply_migrations=False)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def spoiler_text(content: str) -> str:
+    match = SPOILER.search(content)
+    assert match, f"no spoiler in {content!r}"
+    return match.group(1)
+
+
+def outside_spoiler(content: str) -> str:
+    return SPOILER.sub("", content)
+
+
+def set_nsfw(env, channel) -> None:
+    """SimCord does not model age-restricted channels: flag the bot's cached channel."""
+    env.bot.get_channel(channel.id).nsfw = True
+
+
+async def restart(env, settings: Settings):
+    """Stop the running bot cleanly, then start a new one on the same database."""
+    old = env.bot
+    await old.close_resources()
+    await env.restart_bot(create_bot(settings))
+    return env.bot
