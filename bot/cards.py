@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.render import escape_inline, truncate
+from bot.render import escape_inline, section_label, truncate
 from bot.story import RatingLevel
 
 if TYPE_CHECKING:
-    from bot.db.feedback import StoryTotals
+    from bot.db.feedback import SectionFeedback, StoryTotals
     from bot.db.shelf import SectionSummary, StoryRecord
 
-__all__ = ("SHELF_PAGE_SIZE", "rating_text", "shelf_embed", "story_embed")
+__all__ = ("SHELF_PAGE_SIZE", "feedback_embed", "rating_text", "shelf_embed", "story_embed")
 
 SHELF_PAGE_SIZE = 10
 RESTRICTED_MARK = "🔞 age-restricted channels only"
@@ -139,3 +139,49 @@ def _section_list(sections: Sequence[SectionSummary], limit: int = 1000) -> str:
         lines.append(line)
         used += len(line) + 1
     return "\n".join(lines) or "(none)"
+
+
+FEEDBACK_SECTIONS_SHOWN = 15
+
+
+def feedback_embed(
+    story: StoryRecord,
+    totals: StoryTotals,
+    sections: Sequence[SectionFeedback],
+    titles: dict[int, str],
+) -> discord.Embed:
+    """Totals, unique readers and the per-section breakdown, most-reacted first."""
+    embed = discord.Embed(
+        title=truncate(f"Feedback · {story.title}", 256), colour=discord.Colour.dark_teal()
+    )
+    if not totals.per_emoji:
+        embed.description = "No reactions yet. React to an excerpt of this story to leave feedback."
+        return embed
+    ranked = sorted(sections, key=lambda s: (-s.total, s.position))
+    best = ranked[0]
+    lines = [
+        f"**Totals:** {feedback_text(totals)}",
+        f"**Most reacted:** {_section_name(best.position, titles)} — {best.total} "
+        f"reaction{'s' if best.total != 1 else ''}",
+    ]
+    embed.description = "\n".join(lines)
+    for rank, section in enumerate(ranked[:FEEDBACK_SECTIONS_SHOWN]):
+        marker = "★ " if rank == 0 else ""
+        counts = " · ".join(f"{item.emoji} {item.count}" for item in section.per_emoji[:10])
+        readers = f"{section.readers} reader{'s' if section.readers != 1 else ''}"
+        embed.add_field(
+            name=truncate(marker + _section_name(section.position, titles), 250),
+            value=truncate(f"{counts} ({readers})", 250),
+            inline=False,
+        )
+    if len(ranked) > FEEDBACK_SECTIONS_SHOWN:
+        rest = len(ranked) - FEEDBACK_SECTIONS_SHOWN
+        embed.set_footer(text=f"…and {rest} more sections with reactions: see the chart.")
+    return embed
+
+
+def _section_name(position: int, titles: dict[int, str]) -> str:
+    title = titles.get(position)
+    if title is None:
+        return f"{position} · (no longer in the story)"
+    return section_label(position, title)

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.db import meta
 from bot.db.connection import open_database
 from bot.settings import Settings
+from bot.feedback import FeedbackRecorder
 from bot.reading import Reader
 from bot.tree import StoryshelfTree
 from bot.views import DYNAMIC_ITEMS
@@ -62,6 +63,11 @@ class Storyshelf(commands.AutoShardedBot):
         self.settings = settings
         self._db: aiosqlite.Connection | None = None
         self.synced_commands = False
+        self.feedback: FeedbackRecorder | None = None  # type: ignore[assignment]
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -72,6 +78,10 @@ class Storyshelf(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.database_path)
         self.reader = Reader(self)
+        self.feedback = FeedbackRecorder(
+            self._db, flush_interval=self.settings.feedback_flush_interval
+        )
+        await self.feedback.start()
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in extension_names():
             await self.load_extension(name)
@@ -102,6 +112,8 @@ class Storyshelf(commands.AutoShardedBot):
         """Unload the cogs (they flush what they hold) and close the database."""
         for name in list(self.extensions):
             await self.unload_extension(name)
+        if self.feedback is not None:
+            await self.feedback.stop()
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()

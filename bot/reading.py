@@ -211,7 +211,7 @@ class Reader:
             section_position=section,
             posted_by=interaction.user.id,
         )
-        self.bot.dispatch("excerpt_posted", message.id)
+        self.bot.feedback.excerpt_posted(message.id)
         settings = await guild_settings.get_guild_settings(self.db, interaction.guild_id)
         await self._add_feedback_emoji(message, settings.feedback_emoji)
 

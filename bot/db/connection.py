@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,6 +24,7 @@ __all__ = (
     "load_migrations",
     "migrate",
     "open_database",
+    "transaction",
 )
 
 log = logging.getLogger(__name__)
@@ -143,3 +148,29 @@ async def open_database(path: Path | str) -> aiosqlite.Connection:
         raise
     conn.row_factory = sqlite3.Row
     return conn
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """One write transaction on the shared connection.
+
+    The bot's coroutines share one connection, so writers take turns: without
+    the lock, one coroutine's statement could land inside (and be rolled back
+    with) another's transaction.
+    """
+    lock = _WRITE_LOCKS.get(db)
+    if lock is None:
+        lock = _WRITE_LOCKS[db] = asyncio.Lock()
+    async with lock:
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.db.connection import transaction
+
 __all__ = ("record_excerpt_post",)
 
 
@@ -17,9 +19,10 @@ async def record_excerpt_post(
     section_position: int,
     posted_by: int | None,
 ) -> None:
-    await db.execute(
-        "INSERT OR IGNORE INTO excerpt_posts"
-        " (message_id, guild_id, channel_id, story_id, section_position, posted_by)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (message_id, guild_id, channel_id, story_id, section_position, posted_by),
-    )
+    async with transaction(db):
+        await db.execute(
+            "INSERT OR IGNORE INTO excerpt_posts"
+            " (message_id, guild_id, channel_id, story_id, section_position, posted_by)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (message_id, guild_id, channel_id, story_id, section_position, posted_by),
+        )

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
-__all__ = ("EmojiCount", "StoryTotals", "story_totals")
+from bot.db.connection import transaction
+
+__all__ = (
+    "EmojiCount",
+    "SectionFeedback",
+    "StoryTotals",
+    "apply_events",
+    "load_excerpt_ids",
+    "section_feedback",
+    "story_totals",
+)
+
+# Each step of a flush, by operation. Adds only land on messages that are still
+# excerpts (a story removed meanwhile takes its posts with it).
+_STEP_SQL = {
+    "add": "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
+    " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
+    "remove": "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+    "clear_emoji": "DELETE FROM reactions WHERE message_id = ? AND emoji = ?",
+    "clear": "DELETE FROM reactions WHERE message_id = ?",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +62,54 @@ async def story_totals(db: aiosqlite.Connection, story_id: int) -> StoryTotals:
     per_emoji = tuple(EmojiCount(r[0], r[1]) for r in rows if r[0] is not None)
     readers = next((r[2] for r in rows if r[0] is None), 0) or 0
     return StoryTotals(per_emoji, readers)
+
+
+async def load_excerpt_ids(db: aiosqlite.Connection) -> set[int]:
+    async with db.execute("SELECT message_id FROM excerpt_posts") as cursor:
+        return {row[0] for row in await cursor.fetchall()}
+
+
+async def apply_events(
+    db: aiosqlite.Connection, steps: Sequence[tuple[str, Sequence[tuple[object, ...]]]]
+) -> None:
+    """Apply reaction changes in order, in one transaction."""
+    async with transaction(db):
+        for op, rows in steps:
+            await db.executemany(_STEP_SQL[op], rows)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionFeedback:
+    position: int
+    per_emoji: tuple[EmojiCount, ...]
+    readers: int
+
+    @property
+    def total(self) -> int:
+        return sum(item.count for item in self.per_emoji)
+
+
+async def section_feedback(db: aiosqlite.Connection, story_id: int) -> list[SectionFeedback]:
+    """Per section (by position) and per emoji, with unique readers per section."""
+    async with db.execute(
+        "SELECT p.section_position, r.emoji, count(*) FROM reactions r"
+        " JOIN excerpt_posts p ON p.message_id = r.message_id"
+        " WHERE p.story_id = ? GROUP BY p.section_position, r.emoji"
+        " ORDER BY p.section_position, count(*) DESC, r.emoji",
+        (story_id,),
+    ) as cursor:
+        counts = await cursor.fetchall()
+    async with db.execute(
+        "SELECT p.section_position, count(DISTINCT r.user_id) FROM reactions r"
+        " JOIN excerpt_posts p ON p.message_id = r.message_id"
+        " WHERE p.story_id = ? GROUP BY p.section_position",
+        (story_id,),
+    ) as cursor:
+        readers = dict(await cursor.fetchall())
+    by_section: dict[int, list[EmojiCount]] = {}
+    for position, emoji, count in counts:
+        by_section.setdefault(position, []).append(EmojiCount(emoji, count))
+    return [
+        SectionFeedback(position, tuple(items), readers.get(position, 0))
+        for position, items in by_section.items()
+    ]

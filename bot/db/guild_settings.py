@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.db.connection import transaction
 from bot.story import RatingLevel
 
 __all__ = ("DEFAULT_FEEDBACK_EMOJI", "GuildSettings", "get_guild_settings", "update_guild_settings")
@@ -44,15 +45,16 @@ async def update_guild_settings(
     moderator_notes: str | None = None,
 ) -> None:
     """Change the given settings; the ones passed as None stay as they are."""
-    await db.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
-    await db.execute(
-        "UPDATE guild_settings SET max_rating = coalesce(?, max_rating),"
-        " feedback_emoji = coalesce(?, feedback_emoji),"
-        " moderator_notes = coalesce(?, moderator_notes) WHERE guild_id = ?",
-        (
-            max_rating.value if max_rating else None,
-            json.dumps(list(feedback_emoji), ensure_ascii=False) if feedback_emoji else None,
-            moderator_notes,
-            guild_id,
-        ),
-    )
+    async with transaction(db):
+        await db.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
+        await db.execute(
+            "UPDATE guild_settings SET max_rating = coalesce(?, max_rating),"
+            " feedback_emoji = coalesce(?, feedback_emoji),"
+            " moderator_notes = coalesce(?, moderator_notes) WHERE guild_id = ?",
+            (
+                max_rating.value if max_rating else None,
+                json.dumps(list(feedback_emoji), ensure_ascii=False) if feedback_emoji else None,
+                moderator_notes,
+                guild_id,
+            ),
+        )

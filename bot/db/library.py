@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from bot.story import ParsedStory, Rating
 
 __all__ = (
-    "DuplicateTitleError",
     "KNOWN_COLUMNS",
+    "DuplicateTitleError",
     "StoredStory",
     "insert_story",
     "replace_story_text",

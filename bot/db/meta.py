@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot.db.connection import transaction
+
 __all__ = ("get", "put")
 
 
@@ -14,8 +16,9 @@ async def get(db: aiosqlite.Connection, key: str) -> str | None:
 
 
 async def put(db: aiosqlite.Connection, key: str, value: str) -> None:
-    await db.execute(
-        "INSERT INTO bot_meta (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+    async with transaction(db):
+        await db.execute(
+            "INSERT INTO bot_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

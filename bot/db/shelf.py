@@ -20,10 +20,10 @@ __all__ = (
     "autocomplete_sections",
     "autocomplete_titles",
     "count_stories",
+    "find_story",
     "fts_words_query",
     "get_section",
     "get_story",
-    "find_story",
     "list_sections",
     "list_stories",
     "random_section",
@@ -113,7 +113,9 @@ def _levels_sql(levels: Collection[RatingLevel] | None) -> tuple[str, list[str]]
     return f" AND s.rating_level IN ({', '.join('?' * len(values))})", values
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: Iterable[object]) -> aiosqlite.Row | None:
+async def _one(
+    db: aiosqlite.Connection, sql: str, params: Iterable[object]
+) -> aiosqlite.Row | None:
     async with db.execute(sql, tuple(params)) as cursor:
         return await cursor.fetchone()
 
@@ -125,7 +127,9 @@ async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[object]) -> 
 
 async def get_story(db: aiosqlite.Connection, guild_id: int, story_id: int) -> StoryRecord | None:
     row = await _one(
-        db, f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ? AND guild_id = ?", (story_id, guild_id)
+        db,
+        f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ? AND guild_id = ?",
+        (story_id, guild_id),
     )
     return None if row is None else StoryRecord.from_row(row)
 
@@ -323,9 +327,7 @@ async def search_sections(
         " ORDER BY f.rank LIMIT ?",
         (fts, guild_id, *level_params, *story_params, limit),
     )
-    return [
-        SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], r[6]) for r in rows
-    ]
+    return [SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], r[6]) for r in rows]
 
 
 async def random_section(

@@ -1,0 +1,202 @@
+"""Readers' reactions on excerpts, kept as feedback.
+
+Reaction events are filtered in memory (most reactions are on ordinary
+messages and must cost nothing), queued, and written by one task in batches:
+one transaction at least every second, sooner when many are waiting. Events
+are applied in order and idempotently, so a repeated add or a remove of
+something never added changes nothing. A failed flush keeps its events and
+tries again; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import discord
+
+from bot.db import feedback as feedback_db
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = ("EmojiKey", "FeedbackEvent", "FeedbackRecorder", "emoji_key")
+
+log = logging.getLogger(__name__)
+
+Op = Literal["add", "remove", "clear", "clear_emoji"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackEvent:
+    op: Op
+    message_id: int
+    emoji: str = ""
+    user_id: int = 0
+
+
+EmojiKey = str
+
+
+def emoji_key(emoji: discord.PartialEmoji | discord.Emoji | str) -> EmojiKey:
+    """One stable key per emoji: the character(s) for unicode, the id for custom emoji.
+
+    A custom emoji's name can change; its id cannot. The stored form still
+    renders in Discord (`<:e:123>`), since clients draw custom emoji by id.
+    """
+    if isinstance(emoji, str):
+        return emoji
+    if emoji.id is None:
+        return emoji.name or ""
+    return f"<{'a' if emoji.animated else ''}:e:{emoji.id}>"
+
+
+class FeedbackRecorder:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        flush_interval: float = 1.0,
+        batch_size: int = 5_000,
+        retry_delay: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.retry_delay = retry_delay
+        self.excerpt_ids: set[int] = set()
+        self._pending: list[FeedbackEvent] = []
+        self._wake = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.failed_flushes = 0
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        self.excerpt_ids = await feedback_db.load_excerpt_ids(self.db)
+        self._task = asyncio.create_task(self._run(), name="storyshelf-feedback-writer")
+
+    async def stop(self) -> None:
+        """Flush what is pending and stop the writer."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._pending:
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("feedback: %d events could not be written at shutdown",
+                              len(self._pending))
+
+    # ----------------------------------------------------------------- intake
+
+    def is_excerpt(self, message_id: int) -> bool:
+        return message_id in self.excerpt_ids
+
+    def excerpt_posted(self, message_id: int) -> None:
+        self.excerpt_ids.add(message_id)
+
+    def excerpts_removed(self, message_ids: Iterable[int]) -> None:
+        self.excerpt_ids.difference_update(message_ids)
+
+    # Called for every reaction the bot sees, so the common case (not an
+    # excerpt) returns after a comparison and a set look-up, touching no database.
+
+    def reaction_added(self, payload: discord.RawReactionActionEvent, me: int | None) -> None:
+        author = payload.message_author_id
+        if author is not None and author != me:
+            return
+        if payload.message_id not in self.excerpt_ids or payload.user_id == me:
+            return
+        member = payload.member
+        if member is not None and member.bot:
+            return
+        self.submit(FeedbackEvent("add", payload.message_id, emoji_key(payload.emoji), payload.user_id))
+
+    def reaction_removed(self, payload: discord.RawReactionActionEvent, me: int | None) -> None:
+        # Removal events carry no member; a bot's removal is harmless, since its
+        # add was never stored and removing what is absent changes nothing.
+        if payload.message_id not in self.excerpt_ids or payload.user_id == me:
+            return
+        self.submit(
+            FeedbackEvent("remove", payload.message_id, emoji_key(payload.emoji), payload.user_id)
+        )
+
+    def reactions_cleared(self, payload: discord.RawReactionClearEvent) -> None:
+        if payload.message_id in self.excerpt_ids:
+            self.submit(FeedbackEvent("clear", payload.message_id))
+
+    def emoji_cleared(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        if payload.message_id in self.excerpt_ids:
+            self.submit(FeedbackEvent("clear_emoji", payload.message_id, emoji_key(payload.emoji)))
+
+    def submit(self, event: FeedbackEvent) -> None:
+        self._pending.append(event)
+        if len(self._pending) >= self.batch_size or self._closing:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    # ----------------------------------------------------------------- writing
+
+    async def _run(self) -> None:
+        while not self._closing:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
+            self._wake.clear()
+            if self._closing:
+                break
+            if not self._pending:
+                continue
+            try:
+                await self.flush()
+            except Exception:
+                self.failed_flushes += 1
+                log.warning(
+                    "feedback: flush of %d events failed; will retry", len(self._pending),
+                    exc_info=True,
+                )
+                await asyncio.sleep(self.retry_delay)
+
+    async def flush(self) -> int:
+        """Write everything pending in one transaction; on failure it all stays pending."""
+        async with self._flush_lock:
+            batch = self._pending
+            if not batch:
+                return 0
+            self._pending = []
+            try:
+                await feedback_db.apply_events(self.db, _steps(batch))
+            except BaseException:
+                # Put the batch back in front of anything that arrived meanwhile.
+                self._pending = batch + self._pending
+                raise
+            return len(batch)
+
+
+def _steps(events: list[FeedbackEvent]) -> list[tuple[Op, list[tuple[object, ...]]]]:
+    """Consecutive events of one kind become one executemany, preserving order."""
+    steps: list[tuple[Op, list[tuple[object, ...]]]] = []
+    for event in events:
+        if event.op in ("add", "remove"):
+            row: tuple[object, ...] = (event.message_id, event.emoji, event.user_id)
+        elif event.op == "clear_emoji":
+            row = (event.message_id, event.emoji)
+        else:
+            row = (event.message_id,)
+        if steps and steps[-1][0] == event.op:
+            steps[-1][1].append(row)
+        else:
+            steps.append((event.op, [row]))
+    return steps
