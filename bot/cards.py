@@ -12,9 +12,19 @@ from bot.story import RatingLevel
 
 if TYPE_CHECKING:
     from bot.db.feedback import SectionFeedback, StoryTotals
+    from bot.db.guild_settings import GuildSettings
+    from bot.story import ParsedStory
     from bot.db.shelf import SectionSummary, StoryRecord
 
-__all__ = ("SHELF_PAGE_SIZE", "feedback_embed", "rating_text", "shelf_embed", "story_embed")
+__all__ = (
+    "SHELF_PAGE_SIZE",
+    "feedback_embed",
+    "preview_embed",
+    "rating_text",
+    "settings_embed",
+    "shelf_embed",
+    "story_embed",
+)
 
 SHELF_PAGE_SIZE = 10
 RESTRICTED_MARK = "🔞 age-restricted channels only"
@@ -185,3 +195,50 @@ def _section_name(position: int, titles: dict[int, str]) -> str:
     if title is None:
         return f"{position} · (no longer in the story)"
     return section_label(position, title)
+
+
+PREVIEW_SECTIONS_SHOWN = 5
+
+
+def preview_embed(parsed: ParsedStory) -> discord.Embed:
+    """What an upload would add: details, sections, words, and what the parser guessed."""
+    embed = discord.Embed(title=truncate(parsed.title, 256), colour=discord.Colour.gold())
+    embed.add_field(name="Author", value=truncate(parsed.author or "(unknown)", 200), inline=True)
+    rating = parsed.rating
+    embed.add_field(name="Rating", value=f"{rating.label} → {rating.level.display}", inline=True)
+    embed.add_field(
+        name="Length",
+        value=f"{len(parsed.sections)} sections · {parsed.words:,} words",
+        inline=True,
+    )
+    for key, value in list(parsed.metadata.items())[:12]:
+        embed.add_field(
+            name=truncate(key.replace("_", " ").capitalize(), 60),
+            value=truncate(escape_inline(value), 300) or "—",
+            inline=False,
+        )
+    shown = [
+        section_label(number, section.title)
+        for number, section in enumerate(parsed.sections[:PREVIEW_SECTIONS_SHOWN], start=1)
+    ]
+    if len(parsed.sections) > PREVIEW_SECTIONS_SHOWN:
+        shown.append(f"…and {len(parsed.sections) - PREVIEW_SECTIONS_SHOWN} more")
+    embed.add_field(name="Sections", value="\n".join(escape_inline(s) for s in shown), inline=False)
+    if parsed.warnings:
+        embed.add_field(
+            name="Please check",
+            value=truncate("\n".join(f"• {w}" for w in parsed.warnings), 1000),
+            inline=False,
+        )
+    return embed
+
+
+def settings_embed(settings: GuildSettings) -> discord.Embed:
+    embed = discord.Embed(title="Storyshelf settings", colour=discord.Colour.dark_teal())
+    embed.add_field(name="Feedback emoji", value=" ".join(settings.feedback_emoji), inline=False)
+    embed.add_field(
+        name="Highest rating outside age-restricted channels",
+        value=f"{settings.max_rating.display} (Explicit and Not Rated: age-restricted channels only)",
+        inline=False,
+    )
+    return embed

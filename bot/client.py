@@ -15,6 +15,7 @@ from bot.db import meta
 from bot.db.connection import open_database
 from bot.settings import Settings
 from bot.feedback import FeedbackRecorder
+from bot.library import Librarian
 from bot.reading import Reader
 from bot.tree import StoryshelfTree
 from bot.views import DYNAMIC_ITEMS
@@ -78,6 +79,7 @@ class Storyshelf(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.database_path)
         self.reader = Reader(self)
+        self.librarian = Librarian(self)
         self.feedback = FeedbackRecorder(
             self._db, flush_interval=self.settings.feedback_flush_interval
         )

@@ -152,7 +152,7 @@ def replace_story_text(
             raise DuplicateTitleError(parsed.title)
         updated = conn.execute(
             f"UPDATE stories SET {assignments},"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
             " WHERE id = :story_id AND guild_id = :guild_id",
             {**row, "story_id": story_id, "guild_id": guild_id},
         )

@@ -1,0 +1,323 @@
+"""Story text as blocks: paragraphs, scene-break lines and chapter headings.
+
+A block is a run of non-blank lines. Each block remembers how many blank lines
+came before it, because a wider gap than usual is a scene break. Everything
+here is a single pass over the lines, so even a 10 MB file splits in linear
+time.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from bot.parsing.headings import MAX_HEADING_CHARS, Heading, join_heading_title, match_heading
+
+__all__ = (
+    "Block",
+    "BlockBuilder",
+    "Kind",
+    "classify_headings",
+    "is_scene_break_line",
+    "mark_brackets",
+    "normal_gap",
+    "tokenize",
+)
+
+# A line this long is a whole paragraph, not hard-wrapped prose or verse.
+_PARAGRAPH_LINE = 150
+# Bracketed notes ([Illustration: ...]) rarely run longer; past this a lone "["
+# is just a bracket in the prose.
+_MAX_BRACKET_BLOCKS = 40
+
+_BREAK_CHARS = frozenset("*~-–—_=#+•·∙/\\|<>^°§¤※⁂")
+_RULE_CHARS = frozenset("-–—_=")
+_ORNAMENT = re.compile(r"(?:oOo|OoO|o0o|0o0|xXx|XxX)+")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    BREAK = "break"
+    HEADING = "heading"
+
+
+@dataclass(slots=True)
+class Block:
+    kind: Kind
+    lines: list[str]
+    blank_before: int = 0
+    heading: Heading | None = None
+    # A bracketed editorial note ("[Illustration]") rather than story prose.
+    bracketed: bool = False
+    # A heading that came from the file's own markup (Markdown "##"), not a guess.
+    explicit: bool = False
+    words: int = field(default=-1)
+
+    def word_count(self) -> int:
+        if self.words < 0:
+            self.words = sum(len(line.split()) for line in self.lines)
+        return self.words
+
+    @property
+    def is_prose(self) -> bool:
+        """Text a reader came for, as opposed to breaks, headings and editorial notes."""
+        return self.kind is Kind.TEXT and not self.bracketed and self.word_count() > 0
+
+
+def is_scene_break_line(line: str) -> bool:
+    """`* * *`, `***`, `~~~`, `-----`, `#`, `~*~`, `oOo`: a line that only marks a scene break."""
+    text = line.strip()
+    if not text or len(text) > 60:
+        return False
+    marks = [ch for ch in text if not ch.isspace()]
+    if "`" in marks:
+        return False  # a Markdown code fence
+    if all(ch in _BREAK_CHARS or unicodedata.category(ch) in ("So", "Sm", "Sk") for ch in marks):
+        # A lone dash is an interrupted line of dialogue, not a break.
+        return not (all(ch in _RULE_CHARS for ch in marks) and len(marks) < 3)
+    return bool(_ORNAMENT.fullmatch(_NOT_WORD.sub("", text)))
+
+
+class BlockBuilder:
+    """Collects lines into blocks; headings may be added directly (Markdown)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.pending: list[str] = []
+        self._blank = 0
+
+    def add_line(self, line: str) -> None:
+        line = line.rstrip()
+        if not line:
+            self._flush()
+            self._blank += 1
+        elif is_scene_break_line(line):
+            self._flush()
+            self._emit(Block(Kind.BREAK, [line]))
+        else:
+            self.pending.append(line)
+
+    def add_block(self, block: Block) -> None:
+        self._flush()
+        self._emit(block)
+
+    def finish(self) -> list[Block]:
+        self._flush()
+        return self.blocks
+
+    def _flush(self) -> None:
+        if self.pending:
+            self._emit(Block(Kind.TEXT, self.pending))
+            self.pending = []
+
+    def _emit(self, block: Block) -> None:
+        block.blank_before = self._blank
+        self._blank = 0
+        self.blocks.append(block)
+
+
+def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
+    """Blocks of a plain-text story body."""
+    builder = BlockBuilder()
+    for line in text.split("\n"):
+        builder.add_line(line)
+    blocks = builder.finish()
+    return _split_paragraph_lines(blocks) if split_long_lines else blocks
+
+
+def _split_paragraph_lines(blocks: list[Block]) -> list[Block]:
+    """A block of long lines with no blank lines between them is one paragraph per line."""
+    result: list[Block] = []
+    for block in blocks:
+        lines = block.lines
+        if block.kind is Kind.TEXT and len(lines) > 1:
+            long_lines = sum(1 for line in lines if len(line) >= _PARAGRAPH_LINE)
+            if long_lines * 2 >= len(lines):
+                result.append(Block(Kind.TEXT, [lines[0]], block.blank_before))
+                result.extend(Block(Kind.TEXT, [line], 0) for line in lines[1:])
+                continue
+        result.append(block)
+    return result
+
+
+def normal_gap(blocks: Iterable[Block]) -> int:
+    """How many blank lines usually separate two paragraphs in this story."""
+    gaps: Counter[int] = Counter()
+    previous: Block | None = None
+    for block in blocks:
+        if previous is not None and block.kind is Kind.TEXT and previous.kind is Kind.TEXT:
+            gaps[block.blank_before] += 1
+        previous = block
+    if not gaps:
+        return 1
+    gap, count = gaps.most_common(1)[0]
+    total = sum(gaps.values())
+    # Double-spaced files use two blank lines everywhere; only trust that when it
+    # clearly dominates, or a story with few paragraphs and many breaks is misread.
+    if gap >= 2 and (count < 10 or count * 10 < total * 6):
+        return 1
+    if gap == 0 and count < 4:
+        return 1
+    return gap
+
+
+def mark_brackets(blocks: list[Block]) -> list[Block]:
+    """Flag `[Illustration: ...]` notes, which may span several blocks.
+
+    Gutenberg sometimes puts a chapter heading inside such a note
+    (`[Illustration: ...` ... `Chapter I.]`); the heading is lifted out and the
+    note follows it, so the chapter starts where the note does.
+    """
+    result: list[Block] = []
+    index = 0
+    count = len(blocks)
+    while index < count:
+        block = blocks[index]
+        depth = _bracket_depth(block) if block.kind is Kind.TEXT else 0
+        if depth == 0:
+            if block.kind is Kind.TEXT and _fully_bracketed(block):
+                block.bracketed = True
+            result.append(block)
+            index += 1
+            continue
+        if depth < 0 or not block.lines[0].lstrip().startswith("["):
+            result.append(block)
+            index += 1
+            continue
+        # An unclosed "[" at the start of a block: look for the block that closes it.
+        end = index + 1
+        while end < count and end - index <= _MAX_BRACKET_BLOCKS and depth > 0:
+            if blocks[end].kind is Kind.TEXT:
+                depth += _bracket_depth(blocks[end])
+            if depth > 0:
+                end += 1
+        if depth != 0 or end >= count:
+            result.append(block)
+            index += 1
+            continue
+        region = blocks[index:end]
+        closing = blocks[end]
+        for inner in region:
+            inner.bracketed = True
+        lifted = _heading_closing_bracket(closing)
+        if lifted is not None:
+            lifted.blank_before = block.blank_before
+            region[-1].lines[-1] += "]"
+            region[0].blank_before = 1
+            result.append(lifted)
+            result.extend(region)
+        else:
+            closing.bracketed = True
+            result.extend(region)
+            result.append(closing)
+        index = end + 1
+    return result
+
+
+def _bracket_depth(block: Block) -> int:
+    return sum(line.count("[") - line.count("]") for line in block.lines)
+
+
+def _fully_bracketed(block: Block) -> bool:
+    return block.lines[0].lstrip().startswith("[") and block.lines[-1].rstrip().endswith("]")
+
+
+def _heading_closing_bracket(block: Block) -> Block | None:
+    if len(block.lines) != 1:
+        return None
+    line = block.lines[0].strip()
+    if not line.endswith("]"):
+        return None
+    heading = match_heading(line[:-1])
+    if heading is None or heading.number is not None:
+        return None
+    return Block(Kind.HEADING, [line[:-1]], heading=heading)
+
+
+def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Block]:
+    """Turn heading-shaped blocks into HEADING blocks.
+
+    A heading stands alone: one line, or a heading line with its title line
+    right under it. A block of several heading lines is a table of contents and
+    stays text. Bare numerals (`I.`, `12`) only count when they run in order.
+    """
+    if not enabled:
+        return blocks
+    result: list[Block] = []
+    for block in blocks:
+        if block.kind is not Kind.TEXT or block.bracketed:
+            result.append(block)
+            continue
+        first = block.lines[0]
+        heading = match_heading(first) if len(first) <= MAX_HEADING_CHARS else None
+        if heading is None:
+            result.append(block)
+            continue
+        lines = block.lines
+        if len(lines) == 1:
+            result.append(Block(Kind.HEADING, lines, block.blank_before, heading=heading))
+            continue
+        if any(match_heading(line) for line in lines[1:4]):
+            result.append(block)  # a table of contents
+            continue
+        if len(lines) == 2 and len(lines[1].strip()) <= MAX_HEADING_CHARS:
+            joined = Heading(
+                title=join_heading_title(heading, lines[1]),
+                rank=heading.rank,
+                number=heading.number,
+                titled=True,
+            )
+            result.append(Block(Kind.HEADING, lines, block.blank_before, heading=joined))
+            continue
+        if heading.titled or heading.number is not None:
+            result.append(block)
+            continue
+        # "Chapter 3" with the chapter's first paragraph right under it.
+        result.append(Block(Kind.HEADING, [first], block.blank_before, heading=heading))
+        result.append(Block(Kind.TEXT, lines[1:], 0))
+    return _check_numbered_runs(result)
+
+
+def _check_numbered_runs(blocks: list[Block]) -> list[Block]:
+    """Keep bare-numeral headings only where they count up from 1 (I, II, III...)."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    last = 0
+    for index, block in enumerate(blocks):
+        heading = block.heading
+        if block.kind is not Kind.HEADING or heading is None or heading.number is None:
+            continue
+        if current and heading.number == last + 1:
+            current.append(index)
+            last = heading.number
+        elif heading.number == 1:
+            if len(current) >= 2:
+                runs.append(current)
+            current, last = [index], 1
+        # anything else is a stray number, dropped below
+    if len(current) >= 2:
+        runs.append(current)
+    keep = {index for run in runs for index in run}
+    for index, block in enumerate(blocks):
+        heading = block.heading
+        if block.kind is Kind.HEADING and heading and heading.number is not None:
+            if index not in keep:
+                block.kind = Kind.TEXT
+                block.heading = None
+    return blocks
+
+
+def demote(block: Block) -> Block:
+    """A heading that turned out not to be one goes back to being text."""
+    return Block(Kind.TEXT, block.lines, block.blank_before, bracketed=block.bracketed)
+
+
+def reflow_blocks(blocks: list[Block], reflow: Callable[[list[str]], list[str]]) -> None:
+    for block in blocks:
+        if block.kind is Kind.TEXT and len(block.lines) > 1:
+            block.lines = reflow(block.lines)

@@ -1,0 +1,215 @@
+"""Markdown stories: a `---` front-matter block or a `Key: value` header, `# Title`, `##` chapters.
+
+Emphasis and other inline Markdown are kept as written; Discord renders them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.parsing.blocks import (
+    Block,
+    BlockBuilder,
+    Kind,
+    classify_headings,
+    mark_brackets,
+)
+from bot.parsing.decode import display_name
+from bot.parsing.header import build_story, key_value, split_header
+from bot.parsing.headings import CHAPTER, CONTAINER, Heading
+from bot.parsing.sections import SplitStyle, split_sections
+from bot.story import ParsedStory, StoryFileError
+
+__all__ = ("parse_markdown", "split_front_matter")
+
+_FRONT_MATTER_FENCE = re.compile(r"---[ \t]*")
+_FRONT_MATTER_END = re.compile(r"(?:---|\.\.\.)[ \t]*")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*")
+_CLOSING_HASHES = re.compile(r"[ \t]+#+$")
+_TERMINAL = re.compile(r"[.!?…,;:\"”’)]$")
+_MAX_FRONT_MATTER_LINES = 200
+_MAX_HEADING_LINE = 300
+
+
+def parse_markdown(text: str, filename: str) -> ParsedStory:
+    fields: list[tuple[str, str]] = []
+    first_line = None
+    body = text
+    front = split_front_matter(text)
+    if front is not None:
+        fields, body = front
+    else:
+        header = split_header(text)
+        if header is not None:
+            fields, first_line, body = header.fields, header.first_line, text[header.body_start :]
+    if not body.split():
+        raise _no_story(filename, has_header=bool(fields))
+
+    blocks, levels = _markdown_blocks(body)
+    title_hint = None
+    explicit = [i for i, block in enumerate(blocks) if block.explicit]
+    if explicit:
+        title_index = _title_heading(blocks, explicit, levels)
+        if title_index is not None:
+            heading = blocks[title_index].heading
+            assert heading is not None
+            title_hint = heading.title
+            del blocks[title_index]
+            levels = {i - (i > title_index): level for i, level in levels.items() if i != title_index}
+        _rank_headings(blocks, levels)
+    if any(block.explicit for block in blocks):
+        split = split_sections(blocks, SplitStyle(explicit_headings=True))
+    else:
+        blocks = classify_headings(mark_brackets(blocks))
+        split = split_sections(blocks, SplitStyle())
+    if not split.sections:
+        raise _no_story(filename, has_header=bool(fields) or title_hint is not None)
+    return build_story(
+        fields=fields,
+        first_line=first_line,
+        split=split,
+        filename=filename,
+        source_format="markdown",
+        title_hint=title_hint,
+    )
+
+
+def split_front_matter(text: str) -> tuple[list[tuple[str, str]], str] | None:
+    """Fields of a `---` front-matter block at the very top, and the text after it."""
+    lines = text.split("\n", _MAX_FRONT_MATTER_LINES + 1)
+    if not lines or not _FRONT_MATTER_FENCE.fullmatch(lines[0]):
+        return None
+    fields: list[tuple[str, str]] = []
+    for index in range(1, min(len(lines), _MAX_FRONT_MATTER_LINES + 1)):
+        line = lines[index]
+        if _FRONT_MATTER_END.fullmatch(line):
+            if not fields:
+                return None
+            rest = "\n".join(lines[index + 1 :])
+            return [(key, _unquote(value)) for key, value in fields], rest
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        found = key_value(line) if not line[:1].isspace() else None
+        if found:
+            key, value = found
+            fields.append((key, "" if value in ("|", ">", "|-", ">-") else value))
+        elif fields and (line[:1].isspace() or stripped.startswith("- ")):
+            key, value = fields[-1]
+            item = stripped[2:].strip() if stripped.startswith("- ") else stripped
+            joiner = ", " if stripped.startswith("- ") else "\n"
+            fields[-1] = (key, f"{value}{joiner}{_unquote(item)}" if value else _unquote(item))
+        else:
+            return None  # not front matter after all: a story that opens with a rule
+    return None
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    if value.startswith("[") and value.endswith("]"):
+        return ", ".join(_unquote(item) for item in value[1:-1].split(",") if item.strip())
+    return value
+
+
+def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
+    """Blocks of a Markdown body; explicit headings keep their level (1 for `#`)."""
+    builder = BlockBuilder()
+    levels: dict[int, int] = {}
+    fenced = False
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            fenced = not fenced
+            builder.add_line(line)
+            continue
+        if fenced:
+            builder.add_line(line)
+            continue
+        atx = _atx_heading(line)
+        if atx is not None:
+            level, title = atx
+            levels[len(builder.blocks) + (1 if builder.pending else 0)] = level
+            builder.add_block(_heading_block(line, title))
+            continue
+        if _SETEXT.fullmatch(line) and _setext_candidate(builder.pending):
+            title = builder.pending[0].strip()
+            builder.pending.clear()
+            levels[len(builder.blocks)] = 1 if "=" in line else 2
+            block = _heading_block(title, title)
+            block.lines = [title, line.strip()]
+            builder.add_block(block)
+            continue
+        builder.add_line(line)
+    return builder.finish(), levels
+
+
+def _atx_heading(line: str) -> tuple[int, str] | None:
+    if len(line) > _MAX_HEADING_LINE:
+        return None
+    text = line.lstrip(" ")
+    if len(line) - len(text) > 3 or not text.startswith("#"):
+        return None
+    level = len(text) - len(text.lstrip("#"))
+    rest = text[level:]
+    if level > 6 or (rest and not rest[0].isspace()):
+        return None
+    title = _CLOSING_HASHES.sub("", rest.strip()).strip()
+    if not title:
+        return None  # a lone "#" is a scene break
+    return level, title
+
+
+def _setext_candidate(pending: list[str]) -> bool:
+    if len(pending) != 1:
+        return False
+    line = pending[0].strip()
+    return 0 < len(line) <= 100 and not _TERMINAL.search(line)
+
+
+def _heading_block(line: str, title: str) -> Block:
+    block = Block(Kind.HEADING, [line.strip()], heading=Heading(title=title, rank=CHAPTER))
+    block.explicit = True
+    return block
+
+
+def _title_heading(blocks: list[Block], explicit: list[int], levels: dict[int, int]) -> int | None:
+    """The `# Title` line: a level-1 heading before any prose, when it is not a chapter."""
+    first = explicit[0]
+    if levels.get(first) != 1 or any(block.is_prose for block in blocks[:first]):
+        return None
+    level_one = sum(1 for i in explicit if levels.get(i) == 1)
+    deeper = any(levels.get(i, 1) > 1 for i in explicit)
+    return first if level_one == 1 or deeper else None
+
+
+def _rank_headings(blocks: list[Block], levels: dict[int, int]) -> None:
+    """The shallowest level below the title is the chapters; shallower ones contain them.
+
+    Deeper headings (### inside a chapter) stay in the text.
+    """
+    present = sorted({levels[i] for i, block in enumerate(blocks) if block.explicit})
+    if not present:
+        return
+    chapter_level = 2 if 2 in present else present[0]
+    for index, block in enumerate(blocks):
+        if not block.explicit or block.heading is None:
+            continue
+        level = levels[index]
+        if level > chapter_level:
+            block.kind = Kind.TEXT
+            block.heading = None
+            block.explicit = False
+        elif level < chapter_level:
+            block.heading = Heading(title=block.heading.title, rank=CONTAINER)
+
+
+def _no_story(filename: str, *, has_header: bool) -> StoryFileError:
+    name = display_name(filename)
+    if has_header:
+        return StoryFileError(
+            f"“{name}” has a header but no story text after it. Put the story below the "
+            "front matter or header lines."
+        )
+    return StoryFileError(f"“{name}” has no story text in it, only blank lines or symbols.")

@@ -1,0 +1,39 @@
+"""Plain-text stories: an optional `Key: value` header, then the story (the reference format)."""
+
+from __future__ import annotations
+
+from bot.parsing.blocks import classify_headings, mark_brackets, tokenize
+from bot.parsing.decode import display_name
+from bot.parsing.header import build_story, split_header
+from bot.parsing.sections import SplitStyle, split_sections
+from bot.story import ParsedStory, StoryFileError
+
+__all__ = ("parse_text",)
+
+
+def parse_text(text: str, filename: str) -> ParsedStory:
+    header = split_header(text)
+    body = text[header.body_start :] if header else text
+    if not body.split():
+        raise _no_story(filename, header is not None)
+    blocks = classify_headings(mark_brackets(tokenize(body)))
+    split = split_sections(blocks, SplitStyle())
+    if not split.sections:
+        raise _no_story(filename, header is not None)
+    return build_story(
+        fields=header.fields if header else [],
+        first_line=header.first_line if header else None,
+        split=split,
+        filename=filename,
+        source_format="text",
+    )
+
+
+def _no_story(filename: str, has_header: bool) -> StoryFileError:
+    name = display_name(filename)
+    if has_header:
+        return StoryFileError(
+            f"“{name}” has a header but no story text after it. Put the story below the "
+            "header lines (Title:, Rating:, …), separated by a blank line."
+        )
+    return StoryFileError(f"“{name}” has no story text in it, only blank lines or symbols.")
