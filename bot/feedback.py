@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import discord
+from discord.ext import tasks
 
 from bot.db import feedback as feedback_db
 
@@ -62,40 +63,36 @@ class FeedbackRecorder:
         *,
         flush_interval: float = 1.0,
         batch_size: int = 5_000,
-        retry_delay: float = 0.5,
     ) -> None:
         self.db = db
-        self.flush_interval = flush_interval
         self.batch_size = batch_size
-        self.retry_delay = retry_delay
         self.excerpt_ids: set[int] = set()
         self._pending: list[FeedbackEvent] = []
-        self._wake = asyncio.Event()
         self._flush_lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
+        self._urgent: asyncio.Task[None] | None = None
+        # A discord.ext.tasks loop: the writer's heartbeat, which also retries a failed flush.
+        self._ticker = tasks.loop(seconds=flush_interval)(self._tick)
         self.failed_flushes = 0
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         self.excerpt_ids = await feedback_db.load_excerpt_ids(self.db)
-        self._task = asyncio.create_task(self._run(), name="storyshelf-feedback-writer")
+        self._ticker.start()
 
     async def stop(self) -> None:
-        """Flush what is pending and stop the writer."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the writer and flush what is pending."""
+        self._ticker.cancel()
+        if self._urgent is not None:
+            with contextlib.suppress(Exception):
+                await self._urgent
         if self._pending:
             try:
                 await self.flush()
             except Exception:
-                log.exception("feedback: %d events could not be written at shutdown",
-                              len(self._pending))
+                log.exception(
+                    "feedback: %d events could not be written at shutdown", len(self._pending)
+                )
 
     # ----------------------------------------------------------------- intake
 
@@ -141,8 +138,8 @@ class FeedbackRecorder:
 
     def submit(self, event: FeedbackEvent) -> None:
         self._pending.append(event)
-        if len(self._pending) >= self.batch_size or self._closing:
-            self._wake.set()
+        if len(self._pending) >= self.batch_size:
+            self._flush_soon()
 
     @property
     def pending(self) -> int:
@@ -150,24 +147,22 @@ class FeedbackRecorder:
 
     # ----------------------------------------------------------------- writing
 
-    async def _run(self) -> None:
-        while not self._closing:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
-            self._wake.clear()
-            if self._closing:
-                break
-            if not self._pending:
-                continue
-            try:
-                await self.flush()
-            except Exception:
-                self.failed_flushes += 1
-                log.warning(
-                    "feedback: flush of %d events failed; will retry", len(self._pending),
-                    exc_info=True,
-                )
-                await asyncio.sleep(self.retry_delay)
+    async def _tick(self) -> None:
+        if not self._pending:
+            return
+        try:
+            await self.flush()
+        except Exception:
+            # The events stay pending; the next tick tries again.
+            self.failed_flushes += 1
+            log.warning(
+                "feedback: flush of %d events failed; will retry", len(self._pending),
+                exc_info=True,
+            )
+
+    def _flush_soon(self) -> None:
+        if self._urgent is None or self._urgent.done():
+            self._urgent = asyncio.get_running_loop().create_task(self._tick())
 
     async def flush(self) -> int:
         """Write everything pending in one transaction; on failure it all stays pending."""

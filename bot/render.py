@@ -230,16 +230,19 @@ _MARKS_RESERVE = 2 * _MAX_NESTING
 
 
 class _Emphasis:
-    """The emphasis spans of a text, so a page cut inside one can close and reopen it.
+    """The emphasis spans of a paragraph, so a page cut inside one can close and reopen it.
 
     A small approximation of Discord's rules: ``*``/``**``/``***`` open before a
     non-space and close after one, ``_``/``__`` also need a word boundary outside,
     ``~~`` pairs like ``*``. Spans never cross a paragraph ("\\n\\n") and always nest.
     A marker with no partner stays plain text and never gets closed or reopened.
+    Only ``text[start:end]`` is read; indexes are positions in ``text``.
     """
 
-    def __init__(self, text: str) -> None:
-        spans = sorted(self._pair(text), key=lambda span: span.open_start)
+    def __init__(self, text: str, start: int = 0, end: int | None = None) -> None:
+        self.start = start
+        self.end = len(text) if end is None else end
+        spans = sorted(self._pair(text, start, self.end), key=lambda span: span.open_start)
         self._spans = spans
         self._open_ends = [span.open_end for span in spans]
         # Index of the innermost span enclosing each span, or -1.
@@ -252,10 +255,9 @@ class _Emphasis:
             enclosing.append(i)
 
     @staticmethod
-    def _pair(text: str) -> Iterator[_Span]:
-        size = len(text)
+    def _pair(text: str, first: int, last: int) -> Iterator[_Span]:
         stack: list[tuple[str, int]] = []
-        for match in _DELIMITER.finditer(text):
+        for match in _DELIMITER.finditer(text, first, last):
             start, end = match.span()
             char = text[start]
             if char == "\n":
@@ -264,25 +266,24 @@ class _Emphasis:
             length = end - start
             if length > 3 or (char == "~" and length != 2):
                 continue
-            before = text[start - 1] if start else " "
-            after = text[end] if end < size else " "
+            before = text[start - 1] if start > first else " "
+            after = text[end] if end < last else " "
             can_open = not after.isspace()
             can_close = not before.isspace()
             if char == "_":
                 can_open = can_open and not before.isalnum()
                 can_close = can_close and not after.isalnum()
             cursor = start
-            if can_close:
-                while cursor < end:
-                    found = next(
-                        (i for i in range(len(stack) - 1, -1, -1) if stack[i][0][0] == char), -1
-                    )
-                    if found < 0 or len(stack[found][0]) > end - cursor:
-                        break
-                    marker, opened = stack[found]
-                    del stack[found:]
-                    yield _Span(opened, opened + len(marker), cursor, marker)
-                    cursor += len(marker)
+            while can_close and cursor < end:
+                found = len(stack) - 1
+                while found >= 0 and stack[found][0][0] != char:
+                    found -= 1
+                if found < 0 or len(stack[found][0]) > end - cursor:
+                    break
+                marker, opened = stack[found]
+                del stack[found:]
+                yield _Span(opened, opened + len(marker), cursor, marker)
+                cursor += len(marker)
             if can_open and cursor < end:
                 left = end - cursor
                 for marker in (char * 2, char) if left == 3 else (char * left,):
@@ -308,9 +309,7 @@ class _Emphasis:
 _NON_SPACE = re.compile(r"\S")
 # Whitespace a page may break at: any but the no-break spaces ("Bonjour !").
 _BREAK_SPACE = re.compile(r"[^\S\xa0\u2007\u202f]+")
-_SENTENCE_END = re.compile(
-    r"[.!?…]+[\"'”’»)\]*_~]*(?=[^\S\xa0\u2007\u202f])|[。！？]+[」』”’）)]*"
-)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]*_~]*(?=[^\S\xa0\u2007\u202f])|[。！？]+[」』”’）)]*")
 _SENTENCE_PUNCTUATION = frozenset(".!?…。！？\"'”’»)]")
 
 
@@ -393,7 +392,7 @@ def _hard_cut(text: str, start: int, limit: int) -> int:
 def _paginate(text: str, budget: int) -> list[tuple[str, str]]:
     """Split ``text`` into (raw body, spoiler inner) pairs, each inner within ``budget``."""
     size = len(text)
-    emphasis = _Emphasis(text)
+    paragraph: _Emphasis | None = None
     pieces: list[tuple[str, str]] = []
     start = _skip_space(text, 0)
     reopen = ""
@@ -414,7 +413,17 @@ def _paginate(text: str, budget: int) -> list[tuple[str, str]]:
         else:
             end, following = _choose_break(text, start, start + length)
         body = text[start:end].rstrip()
-        markers = emphasis.open_at(start + len(body)) if following < size else ()
+        cut = start + len(body)
+        markers: tuple[str, ...] = ()
+        if following < size and "\n\n" not in text[cut:following]:
+            # A break inside a paragraph: pair that paragraph's emphasis, once.
+            if paragraph is None or not paragraph.start <= cut < paragraph.end:
+                first = text.rfind("\n\n", 0, cut)
+                last = text.find("\n\n", cut)
+                paragraph = _Emphasis(
+                    text, 0 if first < 0 else first + 2, size if last < 0 else last
+                )
+            markers = paragraph.open_at(cut)
         close = "".join(reversed(markers))
         pieces.append((body, reopen + render_story_text(body) + close))
         reopen = "".join(markers)
@@ -448,7 +457,8 @@ def truncate(text: str, limit: int, *, placeholder: str = ELLIPSIS) -> str:
             head = text[:end]
             break
     if not head:
-        floor = max(1, room - _MAX_CLUSTER)
+        # Index 0 is a boundary: a text that is one short grapheme becomes just "…".
+        floor = max(0, room - _MAX_CLUSTER)
         cut = next((i for i in range(room, floor - 1, -1) if _is_boundary(text, i)), room)
         head = text[:cut].rstrip()
     head = head.rstrip(" ,;:") or head

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,6 +12,16 @@ if TYPE_CHECKING:
     from bot.client import Storyshelf
 
 __all__ = ("DYNAMIC_ITEMS", "PageButton", "SectionButton", "ShelfPageButton", "reading_view")
+
+
+async def _answering_errors(
+    interaction: discord.Interaction[Storyshelf], action: Awaitable[None]
+) -> None:
+    """Button errors get the same replies as command errors (the tree's handler)."""
+    try:
+        await action
+    except Exception as error:  # noqa: BLE001 - handed to the one error handler
+        await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
 
 
 class PageButton(
@@ -38,8 +49,9 @@ class PageButton(
                    label=item.label or "", disabled=False)
 
     async def callback(self, interaction: discord.Interaction[Storyshelf]) -> None:
-        await interaction.client.reader.turn_page(
-            interaction, self.story_id, self.section, self.page
+        await _answering_errors(
+            interaction,
+            interaction.client.reader.turn_page(interaction, self.story_id, self.section, self.page),
         )
 
 
@@ -70,8 +82,11 @@ class SectionButton(
         return cls(int(match["story"]), int(match["section"]), label=item.label or "")
 
     async def callback(self, interaction: discord.Interaction[Storyshelf]) -> None:
-        await interaction.client.reader.post_section_from_button(
-            interaction, self.story_id, self.section
+        await _answering_errors(
+            interaction,
+            interaction.client.reader.post_section_from_button(
+                interaction, self.story_id, self.section
+            ),
         )
 
 
@@ -100,8 +115,9 @@ class ShelfPageButton(
                    label=item.label or "", disabled=False)
 
     async def callback(self, interaction: discord.Interaction[Storyshelf]) -> None:
-        await interaction.client.reader.shelf_page(
-            interaction, self.offset, self.rating, self.query
+        await _answering_errors(
+            interaction,
+            interaction.client.reader.shelf_page(interaction, self.offset, self.rating, self.query),
         )
 
 

@@ -3,9 +3,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from discord import app_commands
+from simcord import Env
 
 from bot import create_bot
+from bot.errors import UserFacingError
 from bot.settings import Settings
+from bot.story import StoryFileError
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE = CORPUS / "a_week_in_the_life.txt"
@@ -31,3 +36,30 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def simcord_bot(settings: Settings):
     return create_bot(settings)
+
+
+# Errors the bot answers on purpose with a short message to the user: the tree's
+# error handler turning them into replies is the design, not a failure.
+EXPECTED_ERRORS = (UserFacingError, StoryFileError, app_commands.CheckFailure)
+
+
+def _expected(error: BaseException) -> bool:
+    return isinstance(getattr(error, "original", error), EXPECTED_ERRORS)
+
+
+@pytest_asyncio.fixture
+async def simcord_env(simcord_bot, request):
+    """SimCord's own fixture, failing the test on any error the bot did not mean to answer."""
+    marker = request.node.get_closest_marker("simcord")
+    options = dict(marker.kwargs) if marker else {}
+    env = Env(simcord_bot, **{**options, "check_errors": False})
+    await env.start()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+        unexpected = [error for error in env.errors if not _expected(error)]
+        if unexpected:
+            raise ExceptionGroup(f"bot raised {len(unexpected)} unexpected error(s)", unexpected)
+        if env.bot.feedback is not None:
+            await env.bot.close_resources()

@@ -160,4 +160,6 @@ async def test_a_second_server_sees_nothing_of_the_first(world, settings):
     assert "Nothing found" in search.response.content
     excerpt = await stranger.slash(elsewhere, "excerpt")
     assert excerpt.ephemeral
-    assert elsewhere.last_message is None
+    posted = [m.content for m in elsewhere.history()]
+    assert not any("||" in content or "Secret Garden" in content for content in posted)
+    assert query(settings, "SELECT count(*) FROM excerpt_posts") == [(0,)]

@@ -21,11 +21,11 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PageElement, PreformattedString
 
+from bot.parsing.decode import display_name
 from bot.story import SCENE_BREAK, ParsedStory, Rating, Section, StoryFileError, parse_rating
 
 __all__ = ("MAX_TAGS", "parse_ao3_html")
@@ -111,13 +111,13 @@ def _resolve_references(text: str) -> str:
     return _REFERENCE_RE.sub(resolve, text).replace("&", _AMP)
 
 
-def _prepare(text: str, filename: str) -> str:
+def _prepare(text: str, name: str) -> str:
     text = text.translate(_SCRUB).replace("\r\n", "\n").replace("\r", "\n")
     text = _resolve_references(_strip_comments(text))
     text = _STRAY_LT_RE.sub(_LT, text)
     if text.count("<") > MAX_TAGS:
         raise StoryFileError(
-            f"“{filename}” has more HTML markup than any story needs "
+            f"“{name}” has more HTML markup than any story needs "
             f"(over {MAX_TAGS:,} tags), so Storyshelf did not read it. "
             "Please upload the file exactly as Archive of Our Own made it."
         )
@@ -242,15 +242,16 @@ class _ParagraphWriter:
             if preformatted:
                 core, lead, trail = text, "", ""
             else:
+                # No-break spaces count here too: "*text\xa0*" is not italics either.
                 text = _COLLAPSIBLE_RE.sub(" ", text)
-                core = text.strip(" ")
-                lead = " " if text.startswith(" ") else ""
-                trail = " " if text.endswith(" ") else ""
+                core = text.strip(" \xa0")
+                lead = text[: len(text) - len(text.lstrip(" \xa0"))]
+                trail = text[len(core) + len(lead) :]
             if not core:
-                pending = pending or lead
+                if not (pending.endswith(" ") and text.startswith(" ")):
+                    pending += text
                 continue
-            if not pending.endswith(" "):
-                pending += lead
+            pending += lead[1:] if pending.endswith(" ") and lead.startswith(" ") else lead
             if not out:
                 pending = ""
             if not self.plain:
@@ -499,44 +500,46 @@ def _read_chapters(chapters: Tag) -> list[_Chapter]:
     return found
 
 
-def _not_ao3(filename: str) -> StoryFileError:
+def _not_ao3(name: str) -> StoryFileError:
     return StoryFileError(
-        f"“{filename}” is HTML but not an Archive of Our Own download, so Storyshelf "
+        f"“{name}” is HTML but not an Archive of Our Own download, so Storyshelf "
         "can't tell where the story is. On AO3, open the work and choose Download → HTML, "
         "then upload that file — or save the story as a .txt file and upload that instead."
     )
 
 
-def _title_from_filename(filename: str) -> str:
-    return PurePath(filename).stem.replace("_", " ").strip() or "Untitled"
+def _title_from_filename(name: str) -> str:
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return stem.replace("_", " ").strip() or "Untitled"
 
 
 def parse_ao3_html(text: str, filename: str) -> ParsedStory:
     """Read an Archive of Our Own HTML download (already decoded to text)."""
+    name = display_name(filename)
     try:
-        return _parse(text, filename)
+        return _parse(text, name)
     except RecursionError:
         # The walk here is iterative; this guards library code on pathological input.
-        log.warning("RecursionError while reading %s", filename)
+        log.warning("RecursionError while reading %s", name)
         raise StoryFileError(
-            f"“{filename}” has HTML nested too deeply for Storyshelf to read. "
+            f"“{name}” has HTML nested too deeply for Storyshelf to read. "
             "Please upload the file exactly as Archive of Our Own made it."
         ) from None
 
 
-def _parse(text: str, filename: str) -> ParsedStory:
-    soup = BeautifulSoup(_prepare(text, filename), "html.parser")
+def _parse(text: str, name: str) -> ParsedStory:
+    soup = BeautifulSoup(_prepare(text, name), "html.parser")
     chapters = soup.find("div", id="chapters")
     preface = soup.find("div", id="preface")
     if not isinstance(chapters, Tag):
-        raise _not_ao3(filename)
+        raise _not_ao3(name)
     looks_like_ao3 = (
         preface is not None
         or "userstuff" in _classes(chapters)
         or chapters.find(class_="userstuff") is not None
     )
     if not looks_like_ao3:
-        raise _not_ao3(filename)
+        raise _not_ao3(name)
     # A saved work page has no div#preface; its work preface is the first div.preface.
     front = preface if isinstance(preface, Tag) else soup.find("div", class_="preface")
     front = front if isinstance(front, Tag) else None
@@ -552,7 +555,7 @@ def _parse(text: str, filename: str) -> ParsedStory:
         title_tag = scope.find("h2", class_="title")
     title = _plain(title_tag) if isinstance(title_tag, Tag) else ""
     if not title:
-        title = _title_from_filename(filename)
+        title = _title_from_filename(name)
         warnings.append(f"No title was found in the file, so it is called “{title}”.")
 
     author = _read_author(scope)
@@ -592,7 +595,7 @@ def _parse(text: str, filename: str) -> ParsedStory:
         sections.append(Section(title=section_title, text="\n\n".join(paragraphs)))
     if not has_story_text:
         raise StoryFileError(
-            f"“{filename}” looks like an Archive of Our Own download, but it has no story "
+            f"“{name}” looks like an Archive of Our Own download, but it has no story "
             "text in it. Please download the work from AO3 again and upload the new file."
         )
 

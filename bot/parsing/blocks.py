@@ -22,9 +22,11 @@ __all__ = (
     "BlockBuilder",
     "Kind",
     "classify_headings",
+    "demote",
     "is_scene_break_line",
     "mark_brackets",
     "normal_gap",
+    "reflow_blocks",
     "tokenize",
 )
 
@@ -34,10 +36,13 @@ _PARAGRAPH_LINE = 150
 # is just a bracket in the prose.
 _MAX_BRACKET_BLOCKS = 40
 
-_BREAK_CHARS = frozenset("*~-–—_=#+•·∙/\\|<>^°§¤※⁂")
+_BREAK_CHARS = "*~-–—_=#+•·∙/\\|<>^°§¤※⁂"
+_BREAK_DELETE = str.maketrans("", "", _BREAK_CHARS + " \t\u00a0\u3000")
+_SYMBOLS = frozenset({"So", "Sm", "Sk"})
 _RULE_CHARS = frozenset("-–—_=")
 _ORNAMENT = re.compile(r"(?:oOo|OoO|o0o|0o0|xXx|XxX)+")
 _NOT_WORD = re.compile(r"[\W_]+")
+_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 class Kind(enum.Enum):
@@ -66,21 +71,26 @@ class Block:
     @property
     def is_prose(self) -> bool:
         """Text a reader came for, as opposed to breaks, headings and editorial notes."""
-        return self.kind is Kind.TEXT and not self.bracketed and self.word_count() > 0
+        # Blocks hold no blank lines, so a text block always has words.
+        return self.kind is Kind.TEXT and not self.bracketed
 
 
 def is_scene_break_line(line: str) -> bool:
     """`* * *`, `***`, `~~~`, `-----`, `#`, `~*~`, `oOo`: a line that only marks a scene break."""
+    first = line[:1]
+    if len(line) > 80 or (first.isalnum() and first not in "oOxX0"):
+        return False  # the common case, decided cheaply: a line of prose
     text = line.strip()
     if not text or len(text) > 60:
         return False
-    marks = [ch for ch in text if not ch.isspace()]
-    if "`" in marks:
-        return False  # a Markdown code fence
-    if all(ch in _BREAK_CHARS or unicodedata.category(ch) in ("So", "Sm", "Sk") for ch in marks):
-        # A lone dash is an interrupted line of dialogue, not a break.
-        return not (all(ch in _RULE_CHARS for ch in marks) and len(marks) < 3)
-    return bool(_ORNAMENT.fullmatch(_NOT_WORD.sub("", text)))
+    if _WORD_CHAR.search(text):
+        return len(text) <= 30 and bool(_ORNAMENT.fullmatch(_NOT_WORD.sub("", text)))
+    rest = text.translate(_BREAK_DELETE)
+    if rest and (rest.isascii() or not all(unicodedata.category(ch) in _SYMBOLS for ch in rest)):
+        return False  # other punctuation: "…", "“”", "?!", a bracket, a code fence
+    # A lone dash is an interrupted line of dialogue, not a break.
+    marks = "".join(text.split())
+    return not (len(marks) < 3 and all(ch in _RULE_CHARS for ch in marks))
 
 
 class BlockBuilder:
@@ -123,10 +133,29 @@ class BlockBuilder:
 
 def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
     """Blocks of a plain-text story body."""
-    builder = BlockBuilder()
-    for line in text.split("\n"):
-        builder.add_line(line)
-    blocks = builder.finish()
+    # BlockBuilder.add_line, inlined: this loop runs once per line of a novel.
+    blocks: list[Block] = []
+    pending: list[str] = []
+    blank = 0
+    for raw in text.split("\n"):
+        line = raw.rstrip()
+        if not line:
+            if pending:
+                blocks.append(Block(Kind.TEXT, pending, blank))
+                pending = []
+                blank = 0
+            blank += 1
+        elif len(line) <= 80 and is_scene_break_line(line):
+            if pending:
+                blocks.append(Block(Kind.TEXT, pending, blank))
+                pending = []
+                blank = 0
+            blocks.append(Block(Kind.BREAK, [line], blank))
+            blank = 0
+        else:
+            pending.append(line)
+    if pending:
+        blocks.append(Block(Kind.TEXT, pending, blank))
     return _split_paragraph_lines(blocks) if split_long_lines else blocks
 
 
@@ -161,8 +190,6 @@ def normal_gap(blocks: Iterable[Block]) -> int:
     # clearly dominates, or a story with few paragraphs and many breaks is misread.
     if gap >= 2 and (count < 10 or count * 10 < total * 6):
         return 1
-    if gap == 0 and count < 4:
-        return 1
     return gap
 
 
@@ -173,27 +200,35 @@ def mark_brackets(blocks: list[Block]) -> list[Block]:
     (`[Illustration: ...` ... `Chapter I.]`); the heading is lifted out and the
     note follows it, so the chapter starts where the note does.
     """
+    count = len(blocks)
+    depths = [_bracket_depth(block) if block.kind is Kind.TEXT else 0 for block in blocks]
+    # For each block, the nearest block at or after it that closes a bracket.
+    next_closer = [count] * (count + 1)
+    for position in range(count - 1, -1, -1):
+        next_closer[position] = position if depths[position] < 0 else next_closer[position + 1]
     result: list[Block] = []
     index = 0
-    count = len(blocks)
     while index < count:
         block = blocks[index]
-        depth = _bracket_depth(block) if block.kind is Kind.TEXT else 0
+        depth = depths[index]
         if depth == 0:
             if block.kind is Kind.TEXT and _fully_bracketed(block):
                 block.bracketed = True
             result.append(block)
             index += 1
             continue
-        if depth < 0 or not block.lines[0].lstrip().startswith("["):
+        if (
+            depth < 0
+            or next_closer[index + 1] - index > _MAX_BRACKET_BLOCKS
+            or not block.lines[0].lstrip().startswith("[")
+        ):
             result.append(block)
             index += 1
             continue
         # An unclosed "[" at the start of a block: look for the block that closes it.
         end = index + 1
         while end < count and end - index <= _MAX_BRACKET_BLOCKS and depth > 0:
-            if blocks[end].kind is Kind.TEXT:
-                depth += _bracket_depth(blocks[end])
+            depth += depths[end]
             if depth > 0:
                 end += 1
         if depth != 0 or end >= count:
@@ -305,10 +340,10 @@ def _check_numbered_runs(blocks: list[Block]) -> list[Block]:
     keep = {index for run in runs for index in run}
     for index, block in enumerate(blocks):
         heading = block.heading
-        if block.kind is Kind.HEADING and heading and heading.number is not None:
-            if index not in keep:
-                block.kind = Kind.TEXT
-                block.heading = None
+        numbered = block.kind is Kind.HEADING and heading and heading.number is not None
+        if numbered and index not in keep:
+            block.kind = Kind.TEXT
+            block.heading = None
     return blocks
 
 

@@ -8,14 +8,27 @@ from collections import Counter
 from bot.parsing.blocks import classify_headings, mark_brackets, reflow_blocks, tokenize
 from bot.parsing.decode import display_name
 from bot.parsing.header import build_story, parse_fields
-from bot.parsing.sections import SplitStyle, split_sections
+from bot.parsing.sections import SplitResult, SplitStyle, split_sections
 from bot.story import ParsedStory, StoryFileError
 
-__all__ = ("find_start_marker", "parse_gutenberg", "unwrap_lines", "wrap_width")
+__all__ = (
+    "find_start_marker",
+    "parse_gutenberg",
+    "split_gutenberg",
+    "split_gutenberg_body",
+    "unwrap_lines",
+    "wrap_width",
+)
 
-_START = re.compile(r"^[ \t]*\*{3}[ \t]*START OF\b[^\n]*$", re.MULTILINE | re.IGNORECASE)
+# "*** START OF THE PROJECT GUTENBERG EBOOK ...": naming Gutenberg, so a story's own
+# "*** Start of part two ***" line is not mistaken for one.
+_START = re.compile(
+    r"^[ \t]*\*{3}[ \t]*START OF (?:THE|THIS) PROJECT GUTENBERG\b[^\n]*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 _END = re.compile(
-    r"^[ \t]*(?:\*{3}[ \t]*END OF\b|End of (?:the )?Project Gutenberg)[^\n]*$",
+    r"^[ \t]*(?:\*{3}[ \t]*END OF (?:THE|THIS) PROJECT GUTENBERG|End of (?:the )?Project "
+    r"Gutenberg)[^\n]*$",
     re.MULTILINE | re.IGNORECASE,
 )
 # A hard-wrapped line is "full" when the next word would not have fitted; allow
@@ -29,47 +42,53 @@ def find_start_marker(text: str) -> re.Match[str] | None:
 
 
 def parse_gutenberg(text: str, filename: str) -> ParsedStory:
-    start = find_start_marker(text)
-    if start is None:
+    found = split_gutenberg(text)
+    if found is None:
         raise StoryFileError(f"“{display_name(filename)}” has no Project Gutenberg START line.")
-    end = _END.search(text, start.end())
-    body = text[start.end() : end.start() if end else len(text)]
-    if not body.split():
+    preamble, body = found
+    if not body or body.isspace():
         raise StoryFileError(
             f"“{display_name(filename)}” has no story text between the Project Gutenberg "
             "START and END lines."
         )
-
     fields = [
-        (key, value)
-        for key, value in parse_fields(text[: start.start()])
-        if key.lower() in _PREAMBLE_KEYS
+        (key, value) for key, value in parse_fields(preamble) if key.lower() in _PREAMBLE_KEYS
     ]
+    return build_story(
+        fields=fields,
+        first_line=None,
+        split=split_gutenberg_body(body),
+        filename=filename,
+        source_format="gutenberg",
+        extra_warnings=("Removed the Project Gutenberg licence text before and after the book.",),
+    )
+
+
+def split_gutenberg(text: str) -> tuple[str, str] | None:
+    """(preamble, book): the text before the START line, and between START and END."""
+    start = find_start_marker(text)
+    if start is None:
+        return None
+    end = _END.search(text, start.end())
+    return text[: start.start()], text[start.end() : end.start() if end else len(text)]
+
+
+def split_gutenberg_body(body: str) -> SplitResult:
+    """Sections of the book between the markers: unwrapped, chapters found, front matter judged."""
     blocks = tokenize(body, split_long_lines=False)
     width = wrap_width(body)
     if width:
         reflow_blocks(blocks, lambda lines: unwrap_lines(lines, width))
     blocks = classify_headings(mark_brackets(blocks))
-    split = split_sections(
+    return split_sections(
         blocks, SplitStyle(blank_line_breaks_in_chapters=False, strict_front_matter=True)
-    )
-    warnings = ["Removed the Project Gutenberg licence text before and after the book."]
-    return build_story(
-        fields=fields,
-        first_line=None,
-        split=split,
-        filename=filename,
-        source_format="gutenberg",
-        extra_warnings=warnings,
     )
 
 
 def wrap_width(text: str) -> int | None:
     """The column the text was hard-wrapped at, or None when it was not wrapped."""
-    lengths: Counter[int] = Counter()
-    for line in text.split("\n"):
-        if line.strip():
-            lengths[len(line.rstrip())] += 1
+    lengths = Counter(map(len, text.split("\n")))
+    del lengths[0]
     total = sum(lengths.values())
     if total < 10:
         return None
@@ -83,22 +102,23 @@ def wrap_width(text: str) -> int | None:
 
 def unwrap_lines(lines: list[str], width: int) -> list[str]:
     """Join hard-wrapped prose lines; verse, short and indented lines keep their breaks."""
-    result = [lines[0]]
+    result: list[str] = []
+    pieces = [lines[0]]
     previous = lines[0]
     for line in lines[1:]:
         if _continues(previous, line, width):
-            result[-1] = result[-1].rstrip() + " " + line.strip()
+            pieces.append(line.strip())
         else:
-            result.append(line)
+            result.append(" ".join(pieces) if len(pieces) > 1 else pieces[0])
+            pieces = [line]
         previous = line
+    result.append(" ".join(pieces) if len(pieces) > 1 else pieces[0])
     return result
 
 
 def _continues(previous: str, line: str, width: int) -> bool:
-    indent = len(line) - len(line.lstrip())
-    if indent != len(previous) - len(previous.lstrip()):
-        return False
-    words = line.split(maxsplit=1)
-    if not words:
-        return False
-    return len(previous.rstrip()) + 1 + len(words[0]) > width - _WRAP_SLACK
+    if line[:1].isspace() or previous[:1].isspace():
+        return False  # indented: verse, a letter, a table
+    space = line.find(" ")
+    first_word = len(line) if space < 0 else space
+    return len(previous.rstrip()) + 1 + first_word > width - _WRAP_SLACK

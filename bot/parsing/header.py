@@ -1,7 +1,7 @@
 """The `Key: value` header at the top of a story file, and the story built from it.
 
     A week in the life            <- optional first line
-                                  
+
     Title: A Week in the Life     <- Key: value paragraphs
     Rating: R (language)
     ...
@@ -68,17 +68,19 @@ _KNOWN_KEYS: dict[str, str] = {
 # Other keys headers commonly carry. Unknown keys are kept too, but only these
 # may end a header: an unknown "Key:" paragraph after the last known one is
 # more likely the story's first line ("Jack: Hello.") than metadata.
-_COMMON_EXTRA_KEYS = frozenset(
-    {
-        "beta", "betas", "beta reader", "beta'd by", "betaed by", "series", "genre", "genres",
-        "word count", "words", "length", "spoiler", "spoilers", "prompt", "prompted by", "status",
-        "chapters", "language", "dedication", "dedicated to", "feedback", "archive", "archiving",
-        "timeline", "setting", "challenge", "crossover", "universe", "season", "au", "type",
-        "requested by", "for", "gift", "written for", "recipient", "inspiration", "inspired by",
-        "source", "posted", "date", "published", "updated", "completed", "translator",
-        "translation", "cover", "url", "link", "permission", "credits",
-    }
-)
+# fmt: off
+_COMMON_EXTRA_KEYS = frozenset({
+    "beta", "betas", "beta reader", "beta'd by", "betaed by", "series", "genre", "genres",
+    "word count", "words", "length", "spoiler", "spoilers", "prompt", "prompted by", "status",
+    "chapters", "language", "dedication", "dedicated to", "feedback", "archive", "archiving",
+    "timeline", "setting", "challenge", "crossover", "universe", "season", "au", "type",
+    "requested by", "for", "gift", "written for", "recipient", "inspiration", "inspired by",
+    "source", "posted", "date", "published", "updated", "completed", "translator",
+    "translation", "cover", "url", "link", "permission", "credits",
+})
+# fmt: on
+# Keys whose first value wins when a header repeats them; others accumulate.
+_SINGLE_VALUED = frozenset({"title", "author", "rating"})
 _KEY = re.compile(r"[^\W\d_][\w'’/&().\- ]{0,29}")
 _MAX_FIRST_LINE = 200
 _MAX_HEADER_LINES = 400
@@ -188,7 +190,8 @@ def split_header(text: str) -> Header | None:
                 fields.append([found[0], found[1]])
             elif fields:
                 value = fields[-1][1]
-                fields[-1][1] = f"{value}\n{lines[index].strip()}" if value else lines[index].strip()
+                line = lines[index].strip()
+                fields[-1][1] = f"{value}\n{line}" if value else line
         taken.append(paragraph)
 
     # Trailing paragraphs of unfamiliar keys are the story's opening, not header.
@@ -240,7 +243,10 @@ def build_story(
         name = canonical_key(key)
         if not value:
             continue
-        values[name] = f"{values[name]}\n\n{value}" if name in values else value
+        if name not in values:
+            values[name] = value
+        elif name not in _SINGLE_VALUED:
+            values[name] = f"{values[name]}\n\n{value}"
 
     title = values.pop("title", "") or first_line or title_hint
     if not title and split.front_title:

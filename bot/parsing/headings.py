@@ -8,9 +8,9 @@ the section splitter, which sees the whole story.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ("Heading", "match_heading", "join_heading_title", "CONTAINER", "CHAPTER")
+__all__ = ("CHAPTER", "CONTAINER", "Heading", "join_heading_title", "match_heading")
 
 # Ranks: containers hold chapters (a VOLUME or BOOK line right above a CHAPTER
 # line is part of that chapter's title); chapters are the sections.
@@ -53,11 +53,14 @@ _SEPARATOR = re.compile(r"\s*[.:\-–—)(|,~]+\s*")
 _CONTAINER_WORDS = frozenset({"part", "book", "volume", "vol."})
 _SPACES = re.compile(r"\s+")
 
+# Every heading starts with one of these (a keyword, a numeral, a digit): a cheap first test.
+_FIRST_CHARS = frozenset("cpbvefailxdmCPBVEFAILXDM0123456789")
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(NamedTuple):
+    # A NamedTuple rather than a frozen dataclass: a novel has thousands of
+    # these, and tuples are much cheaper to make.
     title: str
     rank: int
     # For a bare numeral ("IV.", "12"): its value, so the splitter can insist
@@ -70,7 +73,7 @@ class Heading:
 def match_heading(line: str) -> Heading | None:
     """The heading a single line announces, if it looks like one."""
     text = line.strip()
-    if not text or len(text) > MAX_HEADING_CHARS:
+    if not text or len(text) > MAX_HEADING_CHARS or text[0] not in _FIRST_CHARS:
         return None
     text = _SPACES.sub(" ", text)
     match = _KEYWORD_HEADING.fullmatch(text)

@@ -42,7 +42,10 @@ def parse_markdown(text: str, filename: str) -> ParsedStory:
         header = split_header(text)
         if header is not None:
             fields, first_line, body = header.fields, header.first_line, text[header.body_start :]
-    if not body.split():
+            atx = _atx_heading(first_line) if first_line else None
+            if atx is not None:
+                first_line = atx[1]  # "# My Story" above the header lines
+    if not body or body.isspace():
         raise _no_story(filename, has_header=bool(fields))
 
     blocks, levels = _markdown_blocks(body)
@@ -55,7 +58,9 @@ def parse_markdown(text: str, filename: str) -> ParsedStory:
             assert heading is not None
             title_hint = heading.title
             del blocks[title_index]
-            levels = {i - (i > title_index): level for i, level in levels.items() if i != title_index}
+            levels = {
+                i - (i > title_index): level for i, level in levels.items() if i != title_index
+            }
         _rank_headings(blocks, levels)
     if any(block.explicit for block in blocks):
         split = split_sections(blocks, SplitStyle(explicit_headings=True))
@@ -119,21 +124,25 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
     levels: dict[int, int] = {}
     fenced = False
     for line in body.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("```"):
+        if line.lstrip().startswith("```"):
             fenced = not fenced
             builder.add_line(line)
             continue
         if fenced:
             builder.add_line(line)
             continue
-        atx = _atx_heading(line)
+        atx = _atx_heading(line) if "#" in line[:4] else None
         if atx is not None:
             level, title = atx
             levels[len(builder.blocks) + (1 if builder.pending else 0)] = level
             builder.add_block(_heading_block(line, title))
             continue
-        if _SETEXT.fullmatch(line) and _setext_candidate(builder.pending):
+        if (
+            builder.pending
+            and line.lstrip(" ")[:1] in ("=", "-")
+            and _SETEXT.fullmatch(line)
+            and _setext_candidate(builder.pending)
+        ):
             title = builder.pending[0].strip()
             builder.pending.clear()
             levels[len(builder.blocks)] = 1 if "=" in line else 2
@@ -146,7 +155,7 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
 
 
 def _atx_heading(line: str) -> tuple[int, str] | None:
-    if len(line) > _MAX_HEADING_LINE:
+    if "#" not in line[:4] or len(line) > _MAX_HEADING_LINE:
         return None
     text = line.lstrip(" ")
     if len(line) - len(text) > 3 or not text.startswith("#"):

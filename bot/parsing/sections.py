@@ -16,20 +16,26 @@ import re
 from dataclasses import dataclass
 
 from bot.parsing.blocks import Block, Kind, demote, is_scene_break_line, normal_gap
-from bot.parsing.headings import CONTAINER, match_heading
+from bot.parsing.headings import CONTAINER, Heading, match_heading
 from bot.story import SCENE_BREAK, Section
 
 __all__ = ("SplitResult", "SplitStyle", "split_sections", "title_from_text")
 
 TITLE_CHARS = 80
 _CONTENTS_LINE = re.compile(r"(?:table\s+of\s+)?contents[.:]?", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]_*]*(?=\s|$)")
-_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "mt", "no", "jr", "sr", "vs", "prof", "capt", "col", "gen",
-     "lt", "sgt", "rev", "hon", "messrs", "mme", "mlle", "m", "etc", "vol", "ch", "chap"}
-)
+# Only tried where a run of stops begins, and without backtracking, so a line of
+# ten million dots costs one pass.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]_*]*+(?=\s|$)")
+# fmt: off
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "st", "mt", "no", "jr", "sr", "vs", "prof", "capt", "col", "gen",
+    "lt", "sgt", "rev", "hon", "messrs", "mme", "mlle", "m", "etc", "vol", "ch", "chap",
+})
+# fmt: on
 _TERMINAL = re.compile(r"[.!?…][\"'”’»)\]_*]*$")
 _TITLE_SEPARATOR = " · "
+# A contents list sits near the start of a book.
+_CONTENTS_SEARCH_BLOCKS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +65,22 @@ class SplitResult:
 class _Draft:
     """A section being assembled."""
 
-    __slots__ = ("has_prose", "paragraphs", "title_parts")
+    __slots__ = ("has_prose", "paragraphs", "title_parts", "under_container")
 
-    def __init__(self, title_parts: list[str] | None = None) -> None:
-        self.title_parts: list[str] = title_parts or []
+    def __init__(self) -> None:
+        self.title_parts: list[str] = []
         self.paragraphs: list[str] = []
         self.has_prose = False
+        # Only VOLUME / BOOK headings so far: a subtitle line under them is not a chapter yet.
+        self.under_container = False
+
+    def add_heading(self, heading: Heading) -> None:
+        self.title_parts.append(heading.title)
+        self.under_container = heading.rank == CONTAINER
 
     def add(self, block: Block) -> None:
         self.paragraphs.append(_paragraph(block))
-        if block.is_prose:
+        if not self.has_prose and _is_body_text(block, under_container=self.under_container):
             self.has_prose = True
 
     def add_break(self) -> None:
@@ -137,7 +149,7 @@ def _split_chapters(blocks: list[Block], style: SplitStyle, threshold: int) -> S
                 current = None
             if current is None:
                 current = _Draft()
-            current.title_parts.append(block.heading.title)
+            current.add_heading(block.heading)
             continue
         assert current is not None  # blocks[start] is a heading
         if block.kind is Kind.BREAK:
@@ -212,7 +224,7 @@ def _skip_contents(blocks: list[Block]) -> list[Block]:
     BOOK lines right above it) just before that prose is the first chapter.
     """
     contents = None
-    for index, block in enumerate(blocks):
+    for index, block in enumerate(blocks[:_CONTENTS_SEARCH_BLOCKS]):
         if block.kind is Kind.TEXT and _is_real_prose(block):
             break
         if (
@@ -253,7 +265,9 @@ def _first_chapter(blocks: list[Block], heads: list[int]) -> int | None:
     """The first heading with story text under it (table-of-contents entries have none)."""
     for position, index in enumerate(heads):
         end = heads[position + 1] if position + 1 < len(heads) else len(blocks)
-        if any(blocks[i].is_prose for i in range(index + 1, end)):
+        heading = blocks[index].heading
+        container = heading is not None and heading.rank == CONTAINER
+        if any(_is_body_text(blocks[i], under_container=container) for i in range(index + 1, end)):
             return index
     return None
 
@@ -273,6 +287,16 @@ def _chain_start(blocks: list[Block], first: int) -> int:
             break
         index -= 1
     return start
+
+
+def _is_body_text(block: Block, *, under_container: bool = False) -> bool:
+    """Prose that makes a heading a section (under a VOLUME line, an all-caps subtitle does not)."""
+    if not block.is_prose:
+        return False
+    if under_container and len(block.lines) == 1 and len(block.lines[0]) <= 120:
+        line = block.lines[0]
+        return line.upper() != line or not any(ch.isalpha() for ch in line)
+    return True
 
 
 def _front_matter_is_story(front: list[Block], *, strict: bool) -> bool:
@@ -364,8 +388,10 @@ def _paragraph(block: Block) -> str:
     lines = block.lines
     if len(lines) == 1:
         return lines[0].strip()
+    # Remove the indent the lines share (verse keeps its relative indents); a
+    # first-line indent is typography.
     indent = min(len(line) - len(line.lstrip()) for line in lines)
-    return "\n".join(line[indent:].rstrip() for line in lines)
+    return "\n".join(line[indent:].rstrip() for line in lines).lstrip()
 
 
 def _first_prose_title(paragraphs: list[str]) -> str | None:

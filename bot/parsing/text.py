@@ -5,19 +5,18 @@ from __future__ import annotations
 from bot.parsing.blocks import classify_headings, mark_brackets, tokenize
 from bot.parsing.decode import display_name
 from bot.parsing.header import build_story, split_header
-from bot.parsing.sections import SplitStyle, split_sections
+from bot.parsing.sections import SplitResult, SplitStyle, split_sections
 from bot.story import ParsedStory, StoryFileError
 
-__all__ = ("parse_text",)
+__all__ = ("parse_text", "split_text_body")
 
 
 def parse_text(text: str, filename: str) -> ParsedStory:
     header = split_header(text)
     body = text[header.body_start :] if header else text
-    if not body.split():
+    if not body or body.isspace():
         raise _no_story(filename, header is not None)
-    blocks = classify_headings(mark_brackets(tokenize(body)))
-    split = split_sections(blocks, SplitStyle())
+    split = split_text_body(body)
     if not split.sections:
         raise _no_story(filename, header is not None)
     return build_story(
@@ -27,6 +26,11 @@ def parse_text(text: str, filename: str) -> ParsedStory:
         filename=filename,
         source_format="text",
     )
+
+
+def split_text_body(body: str) -> SplitResult:
+    """Sections of a plain-text story body (the text after any header)."""
+    return split_sections(classify_headings(mark_brackets(tokenize(body))), SplitStyle())
 
 
 def _no_story(filename: str, has_header: bool) -> StoryFileError:

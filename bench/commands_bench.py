@@ -1,0 +1,134 @@
+"""Command latency through the real bot (SimCord), against a trivial command in the same run.
+
+For shelves of 10, 1,000 and 10,000 stories in one server, measures `/read`,
+`/search` and title autocomplete, each next to `/bench-ping` (a command that
+only replies, registered by this script alone), interleaved so both see the
+same machine. Prints p50, p99 and the ratios.
+
+Targets at 10,000 stories: /read and /search p50 within 1.5x of the trivial
+command; title autocomplete p99 within 2x.
+
+    .venv/bin/python bench/commands_bench.py [--samples N] [--sizes 10,1000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import discord  # noqa: E402
+import simcord  # noqa: E402
+from discord import app_commands  # noqa: E402
+
+from bot.client import create_bot  # noqa: E402
+from bot.db.connection import connect_sync  # noqa: E402
+from bot.db.library import insert_story  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.story import ParsedStory, Rating, RatingLevel, Section  # noqa: E402
+
+WORDS = (
+    "tea kettle river lantern winter garden letter harbour violin shadow meadow candle "
+    "orchard thunder library ferry compass velvet ember willow falcon marble pepper quill"
+).split()
+
+
+def story(n: int, rng: random.Random) -> ParsedStory:
+    sections = []
+    for s in range(3):
+        paragraphs = [
+            " ".join(rng.choice(WORDS) for _ in range(40)).capitalize() + "."
+            for _ in range(6)
+        ]
+        sections.append(Section(f"Part {s + 1}", "\n\n".join(paragraphs)))
+    title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {n:05d}"
+    return ParsedStory(title, "Bench", Rating("G", RatingLevel.GENERAL), tuple(sections))
+
+
+def fill(path: Path, guild_id: int, count: int) -> list[str]:
+    rng = random.Random(count)
+    conn = connect_sync(path)
+    titles = []
+    try:
+        for n in range(count):
+            titles.append(insert_story(conn, guild_id, story(n, rng)).title)
+    finally:
+        conn.close()
+    return titles
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(size: int, samples: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_path=Path(tmp, "bench.db"), shard_count=1)
+        bot = create_bot(settings)
+
+        @app_commands.command(name="bench-ping", description="trivial reply")
+        async def ping(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("pong")
+
+        bot.tree.add_command(ping)
+        async with simcord.run(bot) as env:
+            guild = env.create_guild(name="bench")
+            channel = guild.create_text_channel("general")
+            reader = guild.add_member(env.create_user("reader"))
+            titles = fill(settings.database_path, guild.id, size)
+            rng = random.Random(7)
+            timings: dict[str, list[float]] = {k: [] for k in
+                                               ("ping", "read", "search", "autocomplete")}
+
+            async def timed(kind: str, action) -> None:
+                start = time.perf_counter()
+                await action
+                timings[kind].append(time.perf_counter() - start)
+
+            for _ in range(5):  # warm up every path once
+                await reader.slash(channel, "bench-ping")
+                await reader.slash(channel, "read", title=titles[0])
+            for _ in range(samples):
+                title = rng.choice(titles)
+                await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("read", reader.slash(channel, "read", title=title,
+                                                 section=rng.randint(1, 3)))
+                await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("search", reader.slash(channel, "search",
+                                                   query=" ".join(rng.sample(WORDS, 2))))
+                await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("autocomplete", reader.autocomplete(
+                    channel, "read", "title", title.split()[0][: rng.randint(1, 4)].lower()))
+
+        ping_p50 = statistics.median(timings["ping"])
+        ping_p99 = pct(timings["ping"], 0.99)
+        print(f"shelf of {size:,} stories ({samples} samples each); trivial command"
+              f" p50 {ping_p50 * 1000:.2f} ms, p99 {ping_p99 * 1000:.2f} ms")
+        for kind in ("read", "search", "autocomplete"):
+            p50 = statistics.median(timings[kind])
+            p99 = pct(timings[kind], 0.99)
+            print(f"  {kind:<13} p50 {p50 * 1000:7.2f} ms ({p50 / ping_p50:4.2f}x)"
+                  f"   p99 {p99 * 1000:7.2f} ms ({p99 / ping_p99:4.2f}x)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--sizes", default="10,1000,10000")
+    args = parser.parse_args()
+    for size in (int(s) for s in args.sizes.split(",")):
+        asyncio.run(measure(size, args.samples))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

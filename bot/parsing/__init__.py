@@ -1,0 +1,154 @@
+"""Story files in, `ParsedStory` out: plain text, Markdown, AO3 HTML and Project Gutenberg.
+
+    story = parse_story(data, "a_week_in_the_life.txt")
+
+Everything that can go wrong with a file raises `StoryFileError`, whose
+message is written for the person who uploaded it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+
+from bot.parsing.decode import decode_story_bytes, display_name
+from bot.parsing.gutenberg import find_start_marker, parse_gutenberg
+from bot.parsing.markdown import parse_markdown
+from bot.parsing.text import parse_text
+from bot.story import ParsedStory, StoryFileError
+
+__all__ = ("ACCEPTED_EXTENSIONS", "StoryFileError", "parse_story")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+ACCEPTED_EXTENSIONS = (".txt", ".md", ".html")
+_ACCEPTED = ".txt (plain text or Project Gutenberg), .md (Markdown) or .html (AO3 download)"
+_MARKDOWN = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+_HTML = frozenset({".html", ".htm", ".xhtml"})
+# Files that are clearly not text, by what they are called.
+_NOT_TEXT = {
+    ".pdf": "a PDF document",
+    ".epub": "an EPUB e-book",
+    ".mobi": "a Kindle e-book",
+    ".azw": "a Kindle e-book",
+    ".azw3": "a Kindle e-book",
+    ".doc": "a Word document",
+    ".docx": "a Word document",
+    ".odt": "an OpenDocument text file",
+    ".rtf": "a Rich Text document",
+    ".pages": "a Pages document",
+    ".zip": "a ZIP archive",
+    ".rar": "a RAR archive",
+    ".7z": "a 7-Zip archive",
+    ".gz": "a compressed archive",
+    ".tar": "an archive",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+    ".gif": "an image",
+    ".webp": "an image",
+    ".bmp": "an image",
+    ".tif": "an image",
+    ".tiff": "an image",
+    ".heic": "an image",
+    ".svg": "an image",
+    ".mp3": "an audio file",
+    ".wav": "an audio file",
+    ".ogg": "an audio file",
+    ".m4a": "an audio file",
+    ".mp4": "a video",
+    ".mov": "a video",
+    ".webm": "a video",
+    ".avi": "a video",
+    ".mkv": "a video",
+    ".exe": "a program",
+    ".dll": "a program",
+    ".bin": "binary data",
+    ".xls": "a spreadsheet",
+    ".xlsx": "a spreadsheet",
+    ".ods": "a spreadsheet",
+    ".ppt": "a presentation",
+    ".pptx": "a presentation",
+}
+_HTML_START = re.compile(
+    r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def parse_story(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedStory:
+    """Parse an uploaded story file.
+
+    Raises StoryFileError with a message for the uploader when the file is too
+    large, empty, not text, in an unsupported encoding, or has no story in it.
+    """
+    name = display_name(filename)
+    if len(data) > max_bytes:
+        raise _size_error(name, len(data), max_bytes)
+    if not data:
+        raise StoryFileError(f"“{name}” is empty: there is no story in it.")
+    extension = _extension(name)
+    if extension in _NOT_TEXT:
+        raise StoryFileError(
+            f"“{name}” is {_NOT_TEXT[extension]}, which Storyshelf cannot read. "
+            f"Upload the story as {_ACCEPTED}."
+        )
+
+    decoded = decode_story_bytes(data, filename)
+    text = decoded.text
+    if not text or text.isspace():
+        raise StoryFileError(f"“{name}” has no text in it, only blank lines.")
+
+    if extension in _HTML or (extension not in _MARKDOWN and _HTML_START.match(text[:4096])):
+        story = _parse_html(text, filename)
+    elif extension in _MARKDOWN:
+        story = parse_markdown(text, filename)
+    elif find_start_marker(text):
+        story = parse_gutenberg(text, filename)
+    else:
+        story = parse_text(text, filename)
+    log.debug("parsed %s as %s: %d sections", name, story.source_format, len(story.sections))
+    if decoded.warnings:
+        story = dataclasses.replace(story, warnings=decoded.warnings + tuple(story.warnings))
+    return story
+
+
+def _parse_html(text: str, filename: str) -> ParsedStory:
+    # Imported here: the AO3 parser is its own module and may be absent in a
+    # partial checkout; everything else must still work.
+    try:
+        from bot.parsing.ao3 import parse_ao3_html
+    except ModuleNotFoundError as error:
+        if error.name != "bot.parsing.ao3":
+            raise
+        raise StoryFileError(
+            f"“{display_name(filename)}” is an HTML file, and HTML stories cannot be read yet. "
+            "Upload the story as .txt or .md."
+        ) from None
+    return parse_ao3_html(text, filename)
+
+
+def _extension(name: str) -> str:
+    stem, dot, extension = name.rpartition(".")
+    return f".{extension.lower()}" if dot and stem else ""
+
+
+def _size_error(name: str, size: int, limit: int) -> StoryFileError:
+    size_text, limit_text = _megabytes(size), _megabytes(limit)
+    if float(size_text[:-3]) <= float(limit_text[:-3]):
+        size_text = f"{size:,} bytes, just over the {limit_text} limit ({limit:,} bytes)"
+    else:
+        size_text = f"{size_text}, over the {limit_text} limit"
+    return StoryFileError(
+        f"“{name}” is {size_text} for story files. "
+        "Split it into smaller files and upload them separately."
+    )
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / 1_048_576
+    if size % 1_048_576 == 0:
+        return f"{megabytes:.0f} MB"
+    return f"{megabytes:.1f} MB"

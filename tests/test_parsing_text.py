@@ -1,0 +1,431 @@
+"""Header, chapter and scene rules on small constructed stories (plain text and Markdown)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.parsing import StoryFileError, parse_story
+from bot.parsing.blocks import is_scene_break_line
+from bot.parsing.headings import match_heading
+from bot.parsing.sections import title_from_text
+from bot.story import SCENE_BREAK, ParsedStory, RatingLevel
+
+
+def parse(text: str, filename: str = "story.txt") -> ParsedStory:
+    return parse_story(text.encode("utf-8"), filename)
+
+
+def titles(story: ParsedStory) -> list[str]:
+    return [section.title for section in story.sections]
+
+
+def texts(story: ParsedStory) -> list[str]:
+    return [section.text for section in story.sections]
+
+
+# --- header -------------------------------------------------------------------------------------
+
+
+def test_header_keys_map_to_canonical_metadata() -> None:
+    story = parse(
+        "Title: Rain\n\nBy: Someone\n\nRelationships: A/B\n\nFandoms: Torchwood\n\n"
+        "Warnings: None\n\nCategory: M/M\n\nCharacters: Jack, Ianto\n\nTags: fluff\n\n"
+        "Summary: It rains.\n\nDisclaimer: Not mine.\n\nAuthor's Notes: Thanks.\n\n"
+        "Beta: My friend\n\nIt rained all day.\n"
+    )
+    assert story.title == "Rain"
+    assert story.author == "Someone"
+    assert story.metadata == {
+        "pairing": "A/B",
+        "fandom": "Torchwood",
+        "warnings": "None",
+        "category": "M/M",
+        "characters": "Jack, Ianto",
+        "tags": "fluff",
+        "summary": "It rains.",
+        "disclaimer": "Not mine.",
+        "notes": "Thanks.",
+        "beta": "My friend",
+    }
+    assert texts(story) == ["It rained all day."]
+
+
+def test_header_lines_may_share_one_paragraph() -> None:
+    story = parse("Title: Rain\nAuthor: Me\nRating: G\nSummary: Wet.\n  Very wet.\n\nIt rained.\n")
+    assert (story.title, story.author, story.rating.level) == ("Rain", "Me", RatingLevel.GENERAL)
+    assert story.metadata["summary"] == "Wet.\nVery wet."
+    assert texts(story) == ["It rained."]
+
+
+def test_unknown_header_keys_are_kept_lower_cased() -> None:
+    story = parse("Title: Rain\n\nWord Count: 3\n\nSeries: Weather\n\nRating: T\n\nIt rained.\n")
+    assert story.metadata == {"word count": "3", "series": "Weather"}
+
+
+def test_markdown_bold_keys_are_read() -> None:
+    story = parse("**Title:** Rain\n**Rating**: Explicit\n\nIt rained.\n", "rain.md")
+    assert story.title == "Rain"
+    assert story.rating.level is RatingLevel.EXPLICIT
+
+
+def test_story_opening_with_a_colon_is_not_a_header() -> None:
+    story = parse("Dear John: I write to you from the front.\n\nIt is cold here.\n", "letter.txt")
+    assert texts(story) == ["Dear John: I write to you from the front.\n\nIt is cold here."]
+    assert story.title == "letter"
+    assert story.metadata == {}
+
+
+def test_dialogue_after_the_header_stays_in_the_story() -> None:
+    story = parse("Title: Script\n\nRating: G\n\nJack: Hello.\n\nIanto: Hi.\n")
+    assert texts(story) == ["Jack: Hello.\n\nIanto: Hi."]
+    assert story.metadata == {}
+
+
+def test_a_first_line_alone_is_not_a_header() -> None:
+    story = parse("Rain\n\nIt rained all day.\n", "rain_story.txt")
+    assert texts(story) == ["Rain\n\nIt rained all day."]
+
+
+def test_title_falls_back_to_the_first_line() -> None:
+    story = parse("Rain on Tuesday\n\nRating: G\n\nIt rained.\n")
+    assert story.title == "Rain on Tuesday"
+    assert texts(story) == ["It rained."]
+
+
+def test_title_falls_back_to_the_file_name_with_a_warning() -> None:
+    story = parse("Rating: G\n\nIt rained.\n", "rain_on_tuesday.txt")
+    assert story.title == "rain on tuesday"
+    assert "No title found; used the file name “rain on tuesday”." in story.warnings
+
+
+def test_missing_rating_is_not_rated_with_a_warning() -> None:
+    story = parse("Title: Rain\n\nIt rained.\n")
+    assert story.rating.level is RatingLevel.NOT_RATED
+    assert any("No rating found" in warning for warning in story.warnings)
+
+
+def test_unrecognised_rating_is_not_rated_with_a_warning_quoting_it() -> None:
+    story = parse("Title: Rain\n\nRating: Spicy\n\nIt rained.\n")
+    assert story.rating.level is RatingLevel.NOT_RATED
+    assert "Rating “Spicy” not recognised; marked Not Rated." in story.warnings
+
+
+def test_summary_may_follow_its_key_as_the_next_paragraph() -> None:
+    story = parse("Title: Rain\n\nSummary:\n\nIt rains a lot.\n\nRating: G\n\nIt rained.\n")
+    assert story.metadata["summary"] == "It rains a lot."
+    assert texts(story) == ["It rained."]
+
+
+def test_header_with_only_symbols_after_it_has_no_story() -> None:
+    with pytest.raises(StoryFileError, match="has a header but no story text after it"):
+        parse("Title: Rain\n\nRating: G\n\n* * *\n")
+
+
+# --- chapters ----------------------------------------------------------------------------------
+
+
+def test_chapter_headings_of_several_shapes_become_section_titles() -> None:
+    story = parse(
+        "Title: Shapes\n\nPrologue\n\nBefore.\n\nChapter 1\n\nOne.\n\n"
+        "Chapter Two: The Return\n\nTwo.\n\nCHAPTER III.\n\nThree.\n\n"
+        "Part 4\n\nFour.\n\nEpilogue\n\nAfter.\n"
+    )
+    assert titles(story) == [
+        "Prologue",
+        "Chapter 1",
+        "Chapter Two: The Return",
+        "CHAPTER III.",
+        "Part 4",
+        "Epilogue",
+    ]
+    assert texts(story) == ["Before.", "One.", "Two.", "Three.", "Four.", "After."]
+    assert "Split into 6 sections at chapter headings." in story.warnings
+
+
+def test_heading_line_and_title_line_are_one_title() -> None:
+    story = parse("CHAPTER I.\nDown the Hole\n\nShe fell.\n\nCHAPTER II.\nThe Pool\n\nShe swam.\n")
+    assert titles(story) == ["CHAPTER I. Down the Hole", "CHAPTER II. The Pool"]
+    assert texts(story) == ["She fell.", "She swam."]
+
+
+def test_volume_and_book_lines_lead_the_first_chapter_under_them() -> None:
+    story = parse(
+        "Book One\n\nChapter 1\n\nA.\n\nChapter 2\n\nB.\n\n"
+        "Book Two\nThe Return\n\nChapter 3\n\nC.\n"
+    )
+    assert titles(story) == [
+        "Book One · Chapter 1",
+        "Chapter 2",
+        "Book Two: The Return · Chapter 3",
+    ]
+    assert texts(story) == ["A.", "B.", "C."]
+
+
+def test_bare_numerals_count_up_to_be_chapters() -> None:
+    story = parse("I.\n\nFirst.\n\nII.\n\nSecond.\n\nIII.\nThe End\n\nThird.\n")
+    assert titles(story) == ["I.", "II.", "III. The End"]
+
+
+def test_a_stray_number_is_not_a_chapter() -> None:
+    story = parse("He counted.\n\n3\n\nThen he stopped, and the night went on.\n")
+    assert len(story.sections) == 1
+    assert story.sections[0].text == "He counted.\n\n3\n\nThen he stopped, and the night went on."
+
+
+def test_one_heading_like_line_mid_story_is_text() -> None:
+    text = "It began.\n\nChapter 1\n\nShe read the first chapter aloud.\n"
+    story = parse(text)
+    assert texts(story) == [text.strip()]
+
+
+def test_table_of_contents_block_is_not_sections() -> None:
+    story = parse(
+        "Contents\n\nChapter 1: Rain\nChapter 2: Sun\n\n"
+        "Chapter 1: Rain\n\nIt rained all day, and nobody went outside at all.\n\n"
+        "Chapter 2: Sun\n\nThen the sun came out.\n",
+        "weather.txt",
+    )
+    assert titles(story) == ["Chapter 1: Rain", "Chapter 2: Sun"]
+    assert any("Skipped" in warning for warning in story.warnings)
+
+
+def test_table_of_contents_as_separate_lines_is_not_sections() -> None:
+    story = parse(
+        "Contents\n\nChapter 1\n\nChapter 2\n\n\n"
+        "Chapter 1\n\nIt rained all day, and nobody went outside at all.\n\n"
+        "Chapter 2\n\nThen the sun came out.\n"
+    )
+    assert titles(story) == ["Chapter 1", "Chapter 2"]
+    assert texts(story) == [
+        "It rained all day, and nobody went outside at all.",
+        "Then the sun came out.",
+    ]
+
+
+def test_front_matter_with_real_text_is_kept_as_a_leading_section() -> None:
+    story = parse(
+        "Title: Rain\n\nA note before we start: this story was written for a friend.\n\n"
+        "Chapter 1\n\nIt rained.\n\nChapter 2\n\nIt stopped.\n"
+    )
+    assert titles(story) == [
+        "A note before we start: this story was written for a friend.",
+        "Chapter 1",
+        "Chapter 2",
+    ]
+
+
+def test_front_matter_that_is_only_a_title_page_is_skipped_and_may_name_the_story() -> None:
+    story = parse("The Long Rain\n\nby Someone\n\nChapter 1\n\nIt rained.\n\nChapter 2\n\nDry.\n")
+    assert titles(story) == ["Chapter 1", "Chapter 2"]
+    assert story.title == "The Long Rain"
+
+
+def test_scene_breaks_inside_chapters_become_scene_break_paragraphs() -> None:
+    story = parse(
+        "Chapter 1\n\nMorning.\n\n* * *\n\nNoon.\n\n\nEvening.\n\noOo\n\nNight.\n\n"
+        "Chapter 2\n\nDawn.\n\n~~~\n"
+    )
+    assert texts(story) == [
+        f"Morning.\n\n{SCENE_BREAK}\n\nNoon.\n\n{SCENE_BREAK}\n\nEvening.\n\n"
+        f"{SCENE_BREAK}\n\nNight.",
+        "Dawn.",
+    ]
+
+
+# --- scenes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mark", ["* * *", "***", "~~~", "-----", "#", "~*~", "oOo", "xXx", "   -oOo-", "• • •"]
+)
+def test_symbol_and_ornament_lines_split_scenes(mark: str) -> None:
+    story = parse(f"First scene.\n\n{mark}\n\nSecond scene.\n")
+    assert texts(story) == ["First scene.", "Second scene."]
+    assert "No chapter headings found; split into 2 scenes at scene breaks." in story.warnings
+
+
+@pytest.mark.parametrize("line", ["—", "…", "“…”", "Ooo", "xxx", "I", "A—", "...", "?!"])
+def test_punctuation_lines_are_not_scene_breaks(line: str) -> None:
+    assert not is_scene_break_line(line)
+
+
+def test_two_blank_lines_split_scenes_one_does_not() -> None:
+    story = parse("One.\n\nStill one.\n\n\nTwo.\n\n\n\n\nThree.\n")
+    assert texts(story) == ["One.\n\nStill one.", "Two.", "Three."]
+
+
+def test_double_spaced_file_is_not_split_at_every_paragraph() -> None:
+    paragraphs = [f"Paragraph {n} goes here." for n in range(12)]
+    story = parse("\n\n\n".join(paragraphs[:6]) + "\n\n\n\n" + "\n\n\n".join(paragraphs[6:]))
+    assert len(story.sections) == 2
+
+
+def test_one_paragraph_per_line_files_split_scenes_at_blank_lines() -> None:
+    long = "This is a long paragraph that goes on for a while without any line breaks at all. " * 3
+    story = parse(f"{long}\n{long}\n{long}\n\n{long}\n{long}\n")
+    assert len(story.sections) == 2
+    assert story.sections[0].text.count("\n\n") == 2
+
+
+def test_scene_without_heading_is_named_by_its_first_sentence_cut_at_a_word() -> None:
+    sentence = (
+        "On Wednesday, they were almost caught, locked in a tight embrace in the office "
+        "behind the archive."
+    )
+    assert title_from_text(sentence) == (
+        "On Wednesday, they were almost caught, locked in a tight embrace in the office…"
+    )
+    assert title_from_text("Mr. Bennet came home. Then tea.") == "Mr. Bennet came home."
+    assert title_from_text("“Hello!” she said.") == "“Hello!”"
+    assert len(title_from_text("x" * 500)) == 80
+
+
+def test_verse_keeps_its_line_breaks() -> None:
+    story = parse("He sang:\n\nRoses are red,\nViolets are blue,\nSugar is sweet.\n")
+    assert (
+        story.sections[0].text == "He sang:\n\nRoses are red,\nViolets are blue,\nSugar is sweet."
+    )
+
+
+def test_indented_paragraphs_lose_their_indent_only() -> None:
+    story = parse("    First paragraph.\n\n\tSecond paragraph.\n\n  A poem\n    indented more\n")
+    assert story.sections[0].text == (
+        "First paragraph.\n\nSecond paragraph.\n\nA poem\n  indented more"
+    )
+
+
+# --- headings, line by line ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Chapter 1",
+        "Chapter One: Title",
+        "CHAPTER IV.",
+        "CHAPTER I—M. MYRIEL",
+        "Part 2",
+        "Part the First",
+        "BOOK FIRST—A JUST MAN",
+        "Prologue",
+        "EPILOGUE",
+        "Chapter Twenty-Three - Home",
+        "Chapter 3 of 10",
+    ],
+)
+def test_heading_lines(line: str) -> None:
+    assert match_heading(line) is not None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Chapter and verse were quoted.",
+        "Part of the plan was simple.",
+        "Book two of the series is better.",
+        "Chapter I. was the longest of them all.",
+        "Prologues are boring.",
+        "I think so.",
+    ],
+)
+def test_prose_lines_are_not_headings(line: str) -> None:
+    assert match_heading(line) is None
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+MARKDOWN = """---
+title: "Tea at Five"
+author: Someone
+rating: T
+tags:
+  - fluff
+  - tea
+---
+
+# Tea at Five
+
+## Chapter 1: The Kettle
+
+The kettle *sang* at five.
+
+***
+
+Nobody came.
+
+## Chapter 2
+
+Two cups waited.
+
+---
+
+Then the door opened.
+
+### A small heading
+
+More.
+"""
+
+
+def test_markdown_front_matter_title_chapters_and_breaks() -> None:
+    story = parse(MARKDOWN, "tea.md")
+    assert (story.title, story.author, story.rating.label) == ("Tea at Five", "Someone", "T")
+    assert story.metadata == {"tags": "fluff, tea"}
+    assert titles(story) == ["Chapter 1: The Kettle", "Chapter 2"]
+    assert texts(story) == [
+        f"The kettle *sang* at five.\n\n{SCENE_BREAK}\n\nNobody came.",
+        f"Two cups waited.\n\n{SCENE_BREAK}\n\nThen the door opened.\n\n### A small heading"
+        "\n\nMore.",
+    ]
+    assert story.source_format == "markdown"
+
+
+def test_markdown_hash_title_is_used_when_the_header_has_none() -> None:
+    story = parse("Rating: G\n\n# Rainy Day\n\nIt *rained*.\n\n* * *\n\nIt stopped.\n", "r.md")
+    assert story.title == "Rainy Day"
+    assert texts(story) == ["It *rained*.", "It stopped."]
+
+
+def test_markdown_header_title_wins_and_the_hash_line_is_not_story() -> None:
+    story = parse("Title: Rain\n\n# Rain (a story)\n\nIt rained.\n", "r.md")
+    assert story.title == "Rain"
+    assert texts(story) == ["It rained."]
+
+
+def test_markdown_level_one_headings_are_chapters_when_there_are_several() -> None:
+    story = parse("# One\n\nFirst.\n\n# Two\n\nSecond.\n", "two.md")
+    assert titles(story) == ["One", "Two"]
+    assert story.title == "two"
+
+
+def test_markdown_setext_headings() -> None:
+    story = parse("Rain\n====\n\nChapter A\n---------\n\nWet.\n\nChapter B\n---\n\nDry.\n", "r.md")
+    assert story.title == "Rain"
+    assert titles(story) == ["Chapter A", "Chapter B"]
+
+
+def test_markdown_without_headings_splits_scenes() -> None:
+    story = parse("One.\n\n---\n\nTwo.\n\n* * *\n\nThree.\n", "s.md")
+    assert texts(story) == ["One.", "Two.", "Three."]
+
+
+def test_markdown_code_fence_is_not_a_heading_or_break() -> None:
+    story = parse("## Part\n\nText.\n\n```\n# not a heading\n```\n", "c.md")
+    assert titles(story) == ["Part"]
+    assert "# not a heading" in story.sections[0].text
+
+
+def test_markdown_front_matter_with_no_story_is_refused() -> None:
+    with pytest.raises(StoryFileError, match="has a header but no story text after it"):
+        parse("---\ntitle: Empty\n---\n\n", "e.md")
+
+
+def test_markdown_header_with_only_a_title_is_refused() -> None:
+    with pytest.raises(StoryFileError, match="no story text"):
+        parse("# Just a title\n", "t.md")
+
+
+def test_markdown_hash_title_above_a_header_is_the_title() -> None:
+    story = parse("# Rainy Day\n\nAuthor: Me\nRating: G\n\nIt rained.\n", "r.md")
+    assert (story.title, story.author) == ("Rainy Day", "Me")
+    assert texts(story) == ["It rained."]
