@@ -152,20 +152,25 @@ class StoryEditModal(discord.ui.Modal, title="Edit story"):
         self.librarian = librarian
         self.story = story
         self.title_input = discord.ui.TextInput(
+            custom_id="title",
             label="Title", default=story.title[:200], max_length=200
         )
         self.author_input = discord.ui.TextInput(
+            custom_id="author",
             label="Author", default=(story.author or "")[:200], max_length=200, required=False
         )
         self.rating_input = discord.ui.TextInput(
+            custom_id="rating",
             label="Rating (General, Teen, Mature, Explicit…)",
             default=story.rating.label[:100], max_length=100,
         )
         self.summary_input = discord.ui.TextInput(
+            custom_id="summary",
             label="Summary", style=discord.TextStyle.paragraph,
             default=story.metadata.get("summary", "")[:4000], max_length=4000, required=False,
         )
         self.notes_input = discord.ui.TextInput(
+            custom_id="notes",
             label="Notes", style=discord.TextStyle.paragraph,
             default=story.metadata.get("notes", "")[:4000], max_length=4000, required=False,
         )

@@ -137,7 +137,12 @@ class Section:
 
     @property
     def words(self) -> int:
-        return count_words(self.text.replace(SCENE_BREAK, ""))
+        # Scene-break paragraphs are markup, not words.
+        return sum(
+            count_words(paragraph)
+            for paragraph in self.text.split("\n\n")
+            if paragraph != SCENE_BREAK
+        )
 
 
 SCENE_BREAK = "* * *"

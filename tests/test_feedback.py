@@ -155,7 +155,8 @@ async def test_failed_flush_loses_nothing(world, settings):
     env, guild, channel, alice, bob = world
     excerpt = (await alice.slash(channel, "read", title="Tea at Five")).response.message
     recorder = env.bot.feedback
-    await env.bot.db.execute("PRAGMA busy_timeout = 50")
+    async with env.bot.db.execute("PRAGMA busy_timeout = 50"):
+        pass
     blocker = connect_sync(settings.database_path)
     blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
 

@@ -132,17 +132,25 @@ def _check_header(path: Path) -> None:
         )
 
 
-async def open_database(path: Path | str) -> aiosqlite.Connection:
+async def open_database(
+    path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> aiosqlite.Connection:
     """The bot's long-lived connection, migrated to the latest schema."""
     # Migrate on a short-lived synchronous connection: one code path for the bot
     # and the command line, and start-up errors surface before anything else runs.
     connect_sync(path).close()
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
+        # Pragmas that answer with a row leave a statement open until the cursor
+        # closes, and an open statement makes COMMIT fail: close each one.
+        for pragma in (
+            f"PRAGMA busy_timeout = {busy_timeout_ms}",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+        ):
+            async with conn.execute(pragma):
+                pass
     except BaseException:
         await conn.close()
         raise
@@ -167,10 +175,14 @@ async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Conne
     if lock is None:
         lock = _WRITE_LOCKS[db] = asyncio.Lock()
     async with lock:
-        await db.execute("BEGIN IMMEDIATE")
+        async with db.execute("BEGIN IMMEDIATE"):
+            pass
         try:
             yield db
+            async with db.execute("COMMIT"):
+                pass
         except BaseException:
-            await db.execute("ROLLBACK")
+            if db.in_transaction:
+                async with db.execute("ROLLBACK"):
+                    pass
             raise
-        await db.execute("COMMIT")
