@@ -67,15 +67,20 @@ def main() -> int:
     if not files:
         print(f"no corpus at {CORPUS}; nothing to measure")
         return 0
-    print(f"{'file':<28}{'words':>10}{'sections':>10}{'ours s':>9}{'floor s':>9}"
-          f"{'ratio':>7}{'words/s':>12}{'floor w/s':>12}")
+    print(
+        f"{'file':<28}{'words':>10}{'sections':>10}{'ours s':>9}{'floor s':>9}"
+        f"{'ratio':>7}{'words/s':>12}{'floor w/s':>12}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for path in files:
             best_ours = best_floor = float("inf")
             words = sections = 0
             for run in range(args.repeat):
                 # Alternate the order so neither side always gets the warmer cache.
-                pair = [("o", Path(tmp, f"o{run}{path.stem}.db")), ("f", Path(tmp, f"f{run}{path.stem}.db"))]
+                pair = [
+                    ("o", Path(tmp, f"o{run}{path.stem}.db")),
+                    ("f", Path(tmp, f"f{run}{path.stem}.db")),
+                ]
                 for kind, db in pair if run % 2 == 0 else reversed(pair):
                     if kind == "o":
                         elapsed, words, sections = ours(path, db)
@@ -84,7 +89,8 @@ def main() -> int:
                         best_floor = min(best_floor, floor(path, db))
             print(
                 f"{path.name:<28}{words:>10,}{sections:>10}{best_ours:>9.3f}{best_floor:>9.3f}"
-                f"{best_ours / best_floor:>6.2f}x{words / best_ours:>12,.0f}{words / best_floor:>12,.0f}"
+                f"{best_ours / best_floor:>6.2f}x"
+                f"{words / best_ours:>12,.0f}{words / best_floor:>12,.0f}"
             )
     return 0
 

@@ -47,7 +47,9 @@ EXCERPTS = 200
 def arrange_database(path: Path) -> list[int]:
     conn = connect_sync(path)
     story = ParsedStory(
-        "Bench", "B", Rating("G", RatingLevel.GENERAL),
+        "Bench",
+        "B",
+        Rating("G", RatingLevel.GENERAL),
         tuple(Section(f"S{n}", f"text {n}") for n in range(1, 11)),
     )
     stored = insert_story(conn, GUILD, story)
@@ -67,8 +69,14 @@ def make_bot(settings: Settings, recorder: FeedbackRecorder) -> tuple[discord.Cl
     bot = create_bot(settings)
     state = bot._connection
     state.user = discord.ClientUser(
-        state=state, data={"id": BOT_ID, "username": "storyshelf", "discriminator": "0",
-                           "avatar": None, "bot": True}
+        state=state,
+        data={
+            "id": BOT_ID,
+            "username": "storyshelf",
+            "discriminator": "0",
+            "avatar": None,
+            "bot": True,
+        },
     )
     bot.feedback = recorder
     return bot, Feedback(bot)
@@ -82,13 +90,26 @@ def build_payloads(bot: discord.Client, n: int, message_ids: list[int], author: 
     for i in range(n):
         user_id = 5_000_000 + i // len(EMOJI)
         data = {
-            "user_id": str(user_id), "channel_id": str(CHANNEL),
-            "message_id": str(message_ids[i % len(message_ids)]), "guild_id": str(GUILD),
-            "emoji": {"id": None, "name": EMOJI[i % len(EMOJI)]}, "type": 0, "burst": False,
-            "member": {"user": {"id": str(user_id), "username": f"u{user_id}",
-                                "discriminator": "0", "avatar": None},
-                       "roles": [], "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "flags": 0,
-                       "mute": False},
+            "user_id": str(user_id),
+            "channel_id": str(CHANNEL),
+            "message_id": str(message_ids[i % len(message_ids)]),
+            "guild_id": str(GUILD),
+            "emoji": {"id": None, "name": EMOJI[i % len(EMOJI)]},
+            "type": 0,
+            "burst": False,
+            "member": {
+                "user": {
+                    "id": str(user_id),
+                    "username": f"u{user_id}",
+                    "discriminator": "0",
+                    "avatar": None,
+                },
+                "roles": [],
+                "joined_at": "2026-01-01T00:00:00+00:00",
+                "deaf": False,
+                "flags": 0,
+                "mute": False,
+            },
         }
         if author is not None:
             data["message_author_id"] = str(author)
@@ -109,7 +130,9 @@ def raw_floor(path: Path, rows: list[tuple[int, str, int]]) -> float:
     conn.execute("PRAGMA foreign_keys = ON")
     start = time.perf_counter()
     conn.execute("BEGIN")
-    conn.executemany("INSERT OR IGNORE INTO reactions (message_id, emoji, user_id) VALUES (?, ?, ?)", rows)
+    conn.executemany(
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id) VALUES (?, ?, ?)", rows
+    )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - start
     conn.execute("DELETE FROM reactions")
@@ -137,8 +160,10 @@ async def run(events: int) -> None:
             await cog.on_raw_reaction_add(payload)
         elapsed = time.perf_counter() - start
         assert recorder.pending == 0
-        print(f"(a) non-excerpt reactions: {len(others) + len(unknown):,} events in {elapsed:.3f} s"
-              f" = {(len(others) + len(unknown)) / elapsed:,.0f} events/s (target > 200,000)")
+        print(
+            f"(a) non-excerpt reactions: {len(others) + len(unknown):,} events in {elapsed:.3f} s"
+            f" = {(len(others) + len(unknown)) / elapsed:,.0f} events/s (target > 200,000)"
+        )
 
         # (b) a burst on excerpts: listener intake plus the flush to disk.
         burst = build_payloads(bot, events, message_ids, BOT_ID)
@@ -156,9 +181,11 @@ async def run(events: int) -> None:
             assert stored == len(set(rows)), (stored, len(set(rows)))
             await db.execute("DELETE FROM reactions")
         ours, floor = min(ours_times), min(floor_times)
-        print(f"(b) excerpt reactions: {events:,} events; ours {ours:.3f} s = {events / ours:,.0f}/s;"
-              f" raw floor {floor:.3f} s = {events / floor:,.0f}/s; ours/floor speed"
-              f" = {floor / ours:.2f} (target >= 0.20, and > 50,000/s)")
+        print(
+            f"(b) excerpt reactions: {events:,} events; ours {ours:.3f} s = {events / ours:,.0f}/s;"
+            f" raw floor {floor:.3f} s = {events / floor:,.0f}/s; ours/floor speed"
+            f" = {floor / ours:.2f} (target >= 0.20, and > 50,000/s)"
+        )
 
         # (c) sustained stream at ~50,000 events/s for 3 s with the writer on its own timer.
         rate, seconds = 50_000, 3.0
@@ -184,16 +211,18 @@ async def run(events: int) -> None:
         watcher_task = asyncio.create_task(watch_disk())
         start = time.perf_counter()
         for i in range(0, len(stream), chunk):
-            for payload in stream[i:i + chunk]:
+            for payload in stream[i : i + chunk]:
                 await cog.on_raw_reaction_add(payload)
             submitted.append((time.perf_counter(), i + chunk))
             target = start + (i + chunk) / rate
             await asyncio.sleep(max(0.0, target - time.perf_counter()))
         done_streaming = True
         await watcher_task
-        print(f"(c) sustained {rate:,}/s for {seconds:.0f} s: event→disk latency p50"
-              f" {statistics.median(latencies):.3f} s, max {max(latencies):.3f} s (target < 1 s);"
-              f" failed flushes {recorder.failed_flushes}")
+        print(
+            f"(c) sustained {rate:,}/s for {seconds:.0f} s: event→disk latency p50"
+            f" {statistics.median(latencies):.3f} s, max {max(latencies):.3f} s (target < 1 s);"
+            f" failed flushes {recorder.failed_flushes}"
+        )
         await recorder.stop()
         await db.close()
 

@@ -29,7 +29,9 @@ async def readable_title(
     if interaction.guild_id is None:
         return []
     levels = await interaction.client.reader.levels_here(interaction)
-    found = await shelf.autocomplete_titles(interaction.client.db, interaction.guild_id, current, levels)
+    found = await shelf.autocomplete_titles(
+        interaction.client.db, interaction.guild_id, current, levels
+    )
     return [_title_choice(c) for c in found]
 
 
@@ -39,7 +41,9 @@ async def any_title(
     """Every title on this server's shelf (moderators manage all of them)."""
     if interaction.guild_id is None:
         return []
-    found = await shelf.autocomplete_titles(interaction.client.db, interaction.guild_id, current, None)
+    found = await shelf.autocomplete_titles(
+        interaction.client.db, interaction.guild_id, current, None
+    )
     return [_title_choice(c) for c in found]
 
 
@@ -53,5 +57,6 @@ async def section_of_title(
         interaction.client.db, interaction.guild_id, str(title), str(current)
     )
     return [
-        app_commands.Choice(name=section_label(s.position, s.title), value=s.position) for s in found
+        app_commands.Choice(name=section_label(s.position, s.title), value=s.position)
+        for s in found
     ]

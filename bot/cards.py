@@ -13,8 +13,8 @@ from bot.story import RatingLevel
 if TYPE_CHECKING:
     from bot.db.feedback import SectionFeedback, StoryTotals
     from bot.db.guild_settings import GuildSettings
-    from bot.story import ParsedStory
     from bot.db.shelf import SectionSummary, StoryRecord
+    from bot.story import ParsedStory
 
 __all__ = (
     "SHELF_PAGE_SIZE",
@@ -142,7 +142,8 @@ def _section_list(sections: Sequence[SectionSummary], limit: int = 1000) -> str:
     lines: list[str] = []
     used = 0
     for index, section in enumerate(sections):
-        line = f"{section.position}. {escape_inline(truncate(section.title, 60))} ({section.words:,} words)"
+        title = escape_inline(truncate(section.title, 60))
+        line = f"{section.position}. {title} ({section.words:,} words)"
         if used + len(line) + 1 > limit - 40:
             lines.append(f"…and {len(sections) - index} more (see /read's section list)")
             break
@@ -238,7 +239,8 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(name="Feedback emoji", value=" ".join(settings.feedback_emoji), inline=False)
     embed.add_field(
         name="Highest rating outside age-restricted channels",
-        value=f"{settings.max_rating.display} (Explicit and Not Rated: age-restricted channels only)",
+        value=f"{settings.max_rating.display} "
+        "(Explicit and Not Rated: age-restricted channels only)",
         inline=False,
     )
     return embed

@@ -27,7 +27,7 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def reactions_chart(title: str, totals: Sequence[tuple[int, int]], section_count: int) -> bytes:
     """`totals` is (section position, reactions); every section 1..n gets a bar slot."""
-    positions = max([section_count, *(p for p, _ in totals)] or [1])
+    positions = max([1, section_count, *(p for p, _ in totals)])
     counts = [0] * positions
     for position, count in totals:
         if 1 <= position <= positions:

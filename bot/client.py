@@ -13,10 +13,11 @@ from discord.ext import commands
 
 from bot.db import meta
 from bot.db.connection import open_database
-from bot.settings import Settings
+from bot.db.guild_settings import GuildSettingsStore
 from bot.feedback import FeedbackRecorder
 from bot.library import Librarian
 from bot.reading import Reader
+from bot.settings import Settings
 from bot.tree import StoryshelfTree
 from bot.views import DYNAMIC_ITEMS
 
@@ -78,6 +79,7 @@ class Storyshelf(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.database_path)
+        self.guild_settings = GuildSettingsStore(self._db)
         self.reader = Reader(self)
         self.librarian = Librarian(self)
         self.feedback = FeedbackRecorder(

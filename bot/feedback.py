@@ -117,7 +117,9 @@ class FeedbackRecorder:
         member = payload.member
         if member is not None and member.bot:
             return
-        self.submit(FeedbackEvent("add", payload.message_id, emoji_key(payload.emoji), payload.user_id))
+        self.submit(
+            FeedbackEvent("add", payload.message_id, emoji_key(payload.emoji), payload.user_id)
+        )
 
     def reaction_removed(self, payload: discord.RawReactionActionEvent, me: int | None) -> None:
         # Removal events carry no member; a bot's removal is harmless, since its
@@ -156,7 +158,8 @@ class FeedbackRecorder:
             # The events stay pending; the next tick tries again.
             self.failed_flushes += 1
             log.warning(
-                "feedback: flush of %d events failed; will retry", len(self._pending),
+                "feedback: flush of %d events failed; will retry",
+                len(self._pending),
                 exc_info=True,
             )
 

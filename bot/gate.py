@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.story import Rating, RatingLevel
 
-__all__ = ("allowed_levels", "refusal", "is_allowed", "MAX_RATING_CHOICES")
+__all__ = ("MAX_RATING_CHOICES", "allowed_levels", "is_allowed", "refusal")
 
 # What a server may allow outside age-restricted channels; Explicit never.
 MAX_RATING_CHOICES = (RatingLevel.GENERAL, RatingLevel.TEEN, RatingLevel.MATURE)
@@ -39,8 +39,7 @@ def refusal(
         why = "Explicit and unrated stories are only posted in age-restricted channels."
     else:
         why = (
-            f"This server posts stories up to {max_rating.display} outside "
-            "age-restricted channels."
+            f"This server posts stories up to {max_rating.display} outside age-restricted channels."
         )
     where = (
         "Read it in " + ", ".join(nsfw_channels) + "."

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import cards, export, render
-from bot.db import admin, guild_settings, shelf
+from bot.db import admin, shelf
 from bot.db.connection import connect_sync
 from bot.db.library import DuplicateTitleError, StoredStory, insert_story, replace_story_text
 from bot.errors import UserFacingError
@@ -72,7 +72,11 @@ def _is_unicode_emoji(token: str) -> bool:
         return False
     pictographs = 0
     for char in token:
-        if char in _EMOJI_JOINERS or 0x1F3FB <= ord(char) <= 0x1F3FF or 0xE0020 <= ord(char) <= 0xE007F:
+        if (
+            char in _EMOJI_JOINERS
+            or 0x1F3FB <= ord(char) <= 0x1F3FF
+            or 0xE0020 <= ord(char) <= 0xE007F
+        ):
             continue
         category = unicodedata.category(char)
         if category == "So" or 0x1F1E6 <= ord(char) <= 0x1F1FF:
@@ -112,7 +116,8 @@ class Confirmation(discord.ui.View):
             return True
         await interaction.response.send_message(
             "Only the moderator who started this can confirm or cancel it.",
-            ephemeral=True, allowed_mentions=NONE,
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
         return False
 
@@ -125,7 +130,10 @@ class Confirmation(discord.ui.View):
     async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
         self.stop()
         await interaction.response.edit_message(
-            content=self.cancelled_text, embed=None, view=None, attachments=[],
+            content=self.cancelled_text,
+            embed=None,
+            view=None,
+            attachments=[],
             allowed_mentions=NONE,
         )
 
@@ -134,7 +142,10 @@ class Confirmation(discord.ui.View):
             return
         try:
             await self.origin.edit_original_response(
-                content=self.expired_text, embed=None, view=None, attachments=[],
+                content=self.expired_text,
+                embed=None,
+                view=None,
+                attachments=[],
                 allowed_mentions=NONE,
             )
         except discord.HTTPException:
@@ -152,30 +163,44 @@ class StoryEditModal(discord.ui.Modal, title="Edit story"):
         self.librarian = librarian
         self.story = story
         self.title_input = discord.ui.TextInput(
-            custom_id="title",
-            label="Title", default=story.title[:200], max_length=200
+            custom_id="title", label="Title", default=story.title[:200], max_length=200
         )
         self.author_input = discord.ui.TextInput(
             custom_id="author",
-            label="Author", default=(story.author or "")[:200], max_length=200, required=False
+            label="Author",
+            default=(story.author or "")[:200],
+            max_length=200,
+            required=False,
         )
         self.rating_input = discord.ui.TextInput(
             custom_id="rating",
             label="Rating (General, Teen, Mature, Explicit…)",
-            default=story.rating.label[:100], max_length=100,
+            default=story.rating.label[:100],
+            max_length=100,
         )
         self.summary_input = discord.ui.TextInput(
             custom_id="summary",
-            label="Summary", style=discord.TextStyle.paragraph,
-            default=story.metadata.get("summary", "")[:4000], max_length=4000, required=False,
+            label="Summary",
+            style=discord.TextStyle.paragraph,
+            default=story.metadata.get("summary", "")[:4000],
+            max_length=4000,
+            required=False,
         )
         self.notes_input = discord.ui.TextInput(
             custom_id="notes",
-            label="Notes", style=discord.TextStyle.paragraph,
-            default=story.metadata.get("notes", "")[:4000], max_length=4000, required=False,
+            label="Notes",
+            style=discord.TextStyle.paragraph,
+            default=story.metadata.get("notes", "")[:4000],
+            max_length=4000,
+            required=False,
         )
-        for item in (self.title_input, self.author_input, self.rating_input,
-                     self.summary_input, self.notes_input):
+        for item in (
+            self.title_input,
+            self.author_input,
+            self.rating_input,
+            self.summary_input,
+            self.notes_input,
+        ):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -199,7 +224,7 @@ class Librarian:
         self._upload_locks: dict[int, asyncio.Lock] = {}
 
     @property
-    def db(self):  # noqa: ANN201 - aiosqlite.Connection
+    def db(self):
         return self.bot.db
 
     # ------------------------------------------------------------ uploads
@@ -217,7 +242,10 @@ class Librarian:
             raise UserFacingError(f"{name} is empty: there is no story in it.")
         extension = PurePath(file.filename).suffix.lower()
         content_type = (file.content_type or "").split(";")[0].strip().lower()
-        textual = content_type.startswith("text/") or content_type in ("", "application/octet-stream")
+        textual = content_type.startswith("text/") or content_type in (
+            "",
+            "application/octet-stream",
+        )
         if extension not in ACCEPTED_EXTENSIONS or not textual:
             raise UserFacingError(
                 f"{name} is not a story file. Upload plain text (.txt), Markdown (.md) "
@@ -273,16 +301,21 @@ class Librarian:
         guild_id, user_id = interaction.guild_id, interaction.user.id
 
         async def confirm(press: discord.Interaction) -> None:
-            stored = await self._store(lambda conn: insert_story(
-                conn, guild_id, parsed, added_by=user_id))
+            stored = await self._store(
+                lambda conn: insert_story(conn, guild_id, parsed, added_by=user_id)
+            )
             await press.response.edit_message(
                 content=f"Added “{render.escape_inline(stored.title)}” to the shelf: "
                 f"{_size(stored)}. Read it with /read.",
-                embed=None, view=None, allowed_mentions=NONE,
+                embed=None,
+                view=None,
+                allowed_mentions=NONE,
             )
 
         await self._preview(
-            interaction, parsed, confirm,
+            interaction,
+            parsed,
+            confirm,
             heading="Preview — nothing is stored until you confirm.",
             cancelled="Cancelled: nothing was stored.",
         )
@@ -302,19 +335,28 @@ class Librarian:
 
         async def confirm(press: discord.Interaction) -> None:
             try:
-                stored = await self._store(lambda conn: replace_story_text(
-                    conn, guild_id, story_id, parsed, replaced_by=user_id))
+                stored = await self._store(
+                    lambda conn: replace_story_text(
+                        conn, guild_id, story_id, parsed, replaced_by=user_id
+                    )
+                )
             except LookupError:
-                raise UserFacingError("That story was removed meanwhile; nothing changed.") from None
+                raise UserFacingError(
+                    "That story was removed meanwhile; nothing changed."
+                ) from None
             self.bot.reader.forget_story(story_id)
             await press.response.edit_message(
                 content=f"Replaced the text of “{render.escape_inline(stored.title)}”: "
                 f"{_size(stored)}. Its feedback stays with it.",
-                embed=None, view=None, allowed_mentions=NONE,
+                embed=None,
+                view=None,
+                allowed_mentions=NONE,
             )
 
         await self._preview(
-            interaction, parsed, confirm,
+            interaction,
+            parsed,
+            confirm,
             heading=f"Replacing “{render.escape_inline(story.title)}” — nothing changes until "
             "you confirm. Feedback stays with the story.",
             cancelled="Cancelled: the story was not changed.",
@@ -345,12 +387,17 @@ class Librarian:
         cancelled: str,
     ) -> None:
         view = Confirmation(
-            interaction.user.id, on_confirm, cancelled=cancelled,
+            interaction.user.id,
+            on_confirm,
+            cancelled=cancelled,
             expired="This preview expired after 10 minutes: nothing was stored.",
         )
         view.origin = interaction
         await interaction.followup.send(
-            heading, embed=cards.preview_embed(parsed), view=view, ephemeral=True,
+            heading,
+            embed=cards.preview_embed(parsed),
+            view=view,
+            ephemeral=True,
             allowed_mentions=NONE,
         )
 
@@ -380,9 +427,14 @@ class Librarian:
             raise UserFacingError(_unknown_rating(rating) + " Nothing was changed.")
         try:
             await admin.edit_story(
-                self.db, interaction.guild_id, story.id,
-                title=new_title, author=author.strip() or None, rating=parsed_rating,
-                summary=summary.strip() or None, notes=notes.strip() or None,
+                self.db,
+                interaction.guild_id,
+                story.id,
+                title=new_title,
+                author=author.strip() or None,
+                rating=parsed_rating,
+                summary=summary.strip() or None,
+                notes=notes.strip() or None,
                 user_id=interaction.user.id,
             )
         except DuplicateTitleError as error:
@@ -392,7 +444,8 @@ class Librarian:
         self.bot.reader.forget_story(story.id)
         await interaction.response.send_message(
             f"Saved the changes to “{render.escape_inline(new_title)}”.",
-            ephemeral=True, allowed_mentions=NONE,
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
 
     # ------------------------------------------------------------ export and remove
@@ -405,12 +458,17 @@ class Librarian:
             assert section is not None
             texts.append((section.title, section.text))
         text = export.story_text(
-            title=story.title, author=story.author, rating_label=story.rating.label,
-            metadata=story.metadata, sections=texts,
+            title=story.title,
+            author=story.author,
+            rating_label=story.rating.label,
+            metadata=story.metadata,
+            sections=texts,
         )
         rows = await admin.feedback_rows(self.db, story.id)
         return [
-            discord.File(io.BytesIO(text.encode("utf-8")), export.export_filename(story.title, "txt")),
+            discord.File(
+                io.BytesIO(text.encode("utf-8")), export.export_filename(story.title, "txt")
+            ),
             discord.File(
                 io.BytesIO(export.feedback_csv(rows).encode("utf-8")),
                 export.export_filename(story.title + "-feedback", "csv"),
@@ -422,7 +480,9 @@ class Librarian:
         await interaction.response.send_message(
             f"“{render.escape_inline(story.title)}”: the story in Storyshelf's text format, "
             "and its feedback as CSV.",
-            files=await self.export_files(story), ephemeral=True, allowed_mentions=NONE,
+            files=await self.export_files(story),
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
 
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
@@ -441,21 +501,26 @@ class Librarian:
             await press.response.edit_message(
                 content=f"Removed “{render.escape_inline(story.title)}” from the shelf. "
                 "The export above is your copy.",
-                view=None, allowed_mentions=NONE,
+                view=None,
+                allowed_mentions=NONE,
             )
 
         view = Confirmation(
-            user_id, confirm,
+            user_id,
+            confirm,
             cancelled="Cancelled: nothing was removed. (The export files are yours to keep.)",
             expired="This confirmation expired after 10 minutes: nothing was removed.",
-            confirm_label="Remove", confirm_style=discord.ButtonStyle.danger,
+            confirm_label="Remove",
+            confirm_style=discord.ButtonStyle.danger,
         )
         view.origin = interaction
         await interaction.response.send_message(
             f"Remove “{render.escape_inline(story.title)}”? This deletes its "
             f"{counts.sections} sections, {counts.posts} excerpt posts and "
             f"{counts.reactions} feedback reactions. Here is an export of it first.",
-            files=await self.export_files(story), view=view, ephemeral=True,
+            files=await self.export_files(story),
+            view=view,
+            ephemeral=True,
             allowed_mentions=NONE,
         )
 
@@ -472,11 +537,12 @@ class Librarian:
         new_emoji = parse_feedback_emoji(emoji, interaction.guild) if emoji is not None else None
         level = RatingLevel(max_rating) if max_rating else None
         if level is not None and level not in MAX_RATING_CHOICES:
-            raise UserFacingError("The highest rating outside age-restricted channels can be "
-                                  "General, Teen or Mature.")
+            raise UserFacingError(
+                "The highest rating outside age-restricted channels can be General, Teen or Mature."
+            )
         if new_emoji is not None or level is not None:
-            await guild_settings.update_guild_settings(
-                self.db, interaction.guild_id, max_rating=level, feedback_emoji=new_emoji
+            await self.bot.guild_settings.update(
+                interaction.guild_id, max_rating=level, feedback_emoji=new_emoji
             )
             if new_emoji is not None:
                 changes.append("feedback emoji: " + " ".join(new_emoji))
@@ -485,10 +551,12 @@ class Librarian:
             await admin.audit(
                 self.db, interaction.guild_id, interaction.user.id, "settings", "; ".join(changes)
             )
-        current = await guild_settings.get_guild_settings(self.db, interaction.guild_id)
+        current = await self.bot.guild_settings.get(interaction.guild_id)
         await interaction.response.send_message(
             ("Saved. " if changes else "") + "Settings for this server:",
-            embed=cards.settings_embed(current), ephemeral=True, allowed_mentions=NONE,
+            embed=cards.settings_embed(current),
+            ephemeral=True,
+            allowed_mentions=NONE,
         )
 
 

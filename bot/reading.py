@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import cards, render
-from bot.db import excerpts, feedback, guild_settings, shelf
+from bot.db import excerpts, feedback, shelf
 from bot.errors import UserFacingError
 from bot.gate import allowed_levels, refusal
 from bot.story import RatingLevel
@@ -48,15 +48,17 @@ class Reader:
         self._rng = random.Random()
 
     @property
-    def db(self):  # noqa: ANN201 - aiosqlite.Connection, resolved lazily
+    def db(self):
         return self.bot.db
 
     # ------------------------------------------------------------------ lookups
 
     async def levels_here(self, interaction: discord.Interaction) -> frozenset[RatingLevel]:
         assert interaction.guild_id is not None
-        settings = await guild_settings.get_guild_settings(self.db, interaction.guild_id)
-        return allowed_levels(nsfw=channel_is_nsfw(interaction.channel), max_rating=settings.max_rating)
+        settings = await self.bot.guild_settings.get(interaction.guild_id)
+        return allowed_levels(
+            nsfw=channel_is_nsfw(interaction.channel), max_rating=settings.max_rating
+        )
 
     async def story_named(self, interaction: discord.Interaction, title: str) -> StoryRecord:
         assert interaction.guild_id is not None
@@ -71,7 +73,7 @@ class Reader:
     async def require_readable(self, interaction: discord.Interaction, story: StoryRecord) -> None:
         """Refuse, saying why and where, a story whose rating is not allowed here."""
         assert interaction.guild_id is not None
-        settings = await guild_settings.get_guild_settings(self.db, interaction.guild_id)
+        settings = await self.bot.guild_settings.get(interaction.guild_id)
         nsfw = channel_is_nsfw(interaction.channel)
         if story.rating.level in allowed_levels(nsfw=nsfw, max_rating=settings.max_rating):
             return
@@ -93,7 +95,10 @@ class Reader:
         for channel in guild.text_channels:
             if not channel.is_nsfw():
                 continue
-            if isinstance(member, discord.Member) and not channel.permissions_for(member).view_channel:
+            if (
+                isinstance(member, discord.Member)
+                and not channel.permissions_for(member).view_channel
+            ):
                 continue
             found.append(channel.mention)
             if len(found) == 5:
@@ -212,7 +217,7 @@ class Reader:
             posted_by=interaction.user.id,
         )
         self.bot.feedback.excerpt_posted(message.id)
-        settings = await guild_settings.get_guild_settings(self.db, interaction.guild_id)
+        settings = await self.bot.guild_settings.get(interaction.guild_id)
         await self._add_feedback_emoji(message, settings.feedback_emoji)
 
     async def _add_feedback_emoji(self, message: discord.Message, emoji: Collection[str]) -> None:
@@ -222,7 +227,9 @@ class Reader:
             except discord.HTTPException as error:
                 log.warning(
                     "could not add feedback emoji %s in channel %s: %s",
-                    item, message.channel.id, error,
+                    item,
+                    message.channel.id,
+                    error,
                 )
                 return
 
@@ -237,7 +244,10 @@ class Reader:
             story_id = story.id
         levels = await self.levels_here(interaction)
         picked = await shelf.random_section(
-            self.db, interaction.guild_id, levels, story_id=story_id,
+            self.db,
+            interaction.guild_id,
+            levels,
+            story_id=story_id,
             seed=self._rng.randrange(1 << 40),
         )
         if picked is None:
@@ -272,10 +282,16 @@ class Reader:
         level = RatingLevel(rating) if rating else None
         levels = [level] if level else None
         total = await shelf.count_stories(self.db, interaction.guild_id, query=query, levels=levels)
-        offset = max(0, min(offset, max(total - 1, 0) // cards.SHELF_PAGE_SIZE * cards.SHELF_PAGE_SIZE))
+        offset = max(
+            0, min(offset, max(total - 1, 0) // cards.SHELF_PAGE_SIZE * cards.SHELF_PAGE_SIZE)
+        )
         stories = await shelf.list_stories(
-            self.db, interaction.guild_id, query=query, levels=levels,
-            offset=offset, limit=cards.SHELF_PAGE_SIZE,
+            self.db,
+            interaction.guild_id,
+            query=query,
+            levels=levels,
+            offset=offset,
+            limit=cards.SHELF_PAGE_SIZE,
         )
         readable = await self.levels_here(interaction)
         embed = cards.shelf_embed(
@@ -285,10 +301,16 @@ class Reader:
             return embed, None
         view = discord.ui.View(timeout=None)
         size = cards.SHELF_PAGE_SIZE
-        view.add_item(ShelfPageButton(max(offset - size, 0), rating, query[:40],
-                                      label="◀ Previous", disabled=offset == 0))
-        view.add_item(ShelfPageButton(offset + size, rating, query[:40],
-                                      label="Next ▶", disabled=offset + size >= total))
+        view.add_item(
+            ShelfPageButton(
+                max(offset - size, 0), rating, query[:40], label="◀ Previous", disabled=offset == 0
+            )
+        )
+        view.add_item(
+            ShelfPageButton(
+                offset + size, rating, query[:40], label="Next ▶", disabled=offset + size >= total
+            )
+        )
         return embed, view
 
     async def shelf_page(
@@ -331,7 +353,8 @@ class Reader:
             await interaction.response.send_message(
                 f"Nothing found for “{render.escape_inline(render.truncate(query, 80))}”"
                 " in the stories you can read in this channel.",
-                ephemeral=True, allowed_mentions=NONE,
+                ephemeral=True,
+                allowed_mentions=NONE,
             )
             return
         lines = []
@@ -342,8 +365,14 @@ class Reader:
                 f" · {render.section_label(hit.position, hit.section_title)}\n"
                 + render.render_snippet(hit.snippet)
             )
-            view.add_item(SectionButton(hit.story_id, hit.position, label=f"Read {number}",
-                                        style=discord.ButtonStyle.secondary))
+            view.add_item(
+                SectionButton(
+                    hit.story_id,
+                    hit.position,
+                    label=f"Read {number}",
+                    style=discord.ButtonStyle.secondary,
+                )
+            )
         await interaction.response.send_message(
             "\n\n".join(lines)[:2000], view=view, ephemeral=True, allowed_mentions=NONE
         )

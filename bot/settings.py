@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-__all__ = ("Settings", "SettingsError", "DEFAULT_DATABASE_PATH")
+__all__ = ("DEFAULT_DATABASE_PATH", "Settings", "SettingsError")
 
 DEFAULT_DATABASE_PATH = Path("data/storyshelf.db")
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -76,4 +76,6 @@ def _int_tuple(name: str, value: str | None) -> tuple[int, ...] | None:
     try:
         return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
     except ValueError:
-        raise SettingsError(f"{name} must be comma-separated whole numbers, got {value!r}") from None
+        raise SettingsError(
+            f"{name} must be comma-separated whole numbers, got {value!r}"
+        ) from None

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = (
-    "RatingLevel",
-    "Rating",
-    "Section",
     "ParsedStory",
+    "Rating",
+    "RatingLevel",
+    "Section",
     "StoryFileError",
     "count_words",
     "parse_rating",

@@ -12,7 +12,7 @@ from bot.errors import UserFacingError
 from bot.story import StoryFileError
 
 if TYPE_CHECKING:
-    from bot.client import Storyshelf
+    pass
 
 log = logging.getLogger(__name__)
 

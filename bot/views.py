@@ -20,7 +20,7 @@ async def _answering_errors(
     """Button errors get the same replies as command errors (the tree's handler)."""
     try:
         await action
-    except Exception as error:  # noqa: BLE001 - handed to the one error handler
+    except Exception as error:
         await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
 
 
@@ -45,13 +45,20 @@ class PageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
     ) -> PageButton:
-        return cls(int(match["story"]), int(match["section"]), int(match["page"]),
-                   label=item.label or "", disabled=False)
+        return cls(
+            int(match["story"]),
+            int(match["section"]),
+            int(match["page"]),
+            label=item.label or "",
+            disabled=False,
+        )
 
     async def callback(self, interaction: discord.Interaction[Storyshelf]) -> None:
         await _answering_errors(
             interaction,
-            interaction.client.reader.turn_page(interaction, self.story_id, self.section, self.page),
+            interaction.client.reader.turn_page(
+                interaction, self.story_id, self.section, self.page
+            ),
         )
 
 
@@ -62,7 +69,12 @@ class SectionButton(
     """Post a whole section as a new message (so reactions belong to one section)."""
 
     def __init__(
-        self, story_id: int, section: int, *, label: str, disabled: bool = False,
+        self,
+        story_id: int,
+        section: int,
+        *,
+        label: str,
+        disabled: bool = False,
         style: discord.ButtonStyle = discord.ButtonStyle.primary,
     ):
         super().__init__(
@@ -111,8 +123,13 @@ class ShelfPageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
     ) -> ShelfPageButton:
-        return cls(int(match["offset"]), match["rating"], match["query"],
-                   label=item.label or "", disabled=False)
+        return cls(
+            int(match["offset"]),
+            match["rating"],
+            match["query"],
+            label=item.label or "",
+            disabled=False,
+        )
 
     async def callback(self, interaction: discord.Interaction[Storyshelf]) -> None:
         await _answering_errors(

@@ -14,12 +14,16 @@ from bot.gate import MAX_RATING_CHOICES
 if TYPE_CHECKING:
     from bot.client import Storyshelf
 
-MAX_RATING = [app_commands.Choice(name=level.display, value=level.value) for level in MAX_RATING_CHOICES]
+MAX_RATING = [
+    app_commands.Choice(name=level.display, value=level.value) for level in MAX_RATING_CHOICES
+]
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_messages=True)
-class Library(commands.GroupCog, group_name="library", group_description="Manage this server's shelf"):
+class Library(
+    commands.GroupCog, group_name="library", group_description="Manage this server's shelf"
+):
     def __init__(self, bot: Storyshelf) -> None:
         self.bot = bot
         super().__init__()
@@ -39,7 +43,9 @@ class Library(commands.GroupCog, group_name="library", group_description="Manage
     ) -> None:
         await self.bot.librarian.add(interaction, file, title, rating)
 
-    @app_commands.command(name="edit", description="Correct a story's title, author, rating, summary, notes")
+    @app_commands.command(
+        name="edit", description="Correct a story's title, author, rating, summary, notes"
+    )
     @app_commands.describe(title="The story")
     @app_commands.autocomplete(title=any_title)
     async def edit(self, interaction: discord.Interaction, title: str) -> None:
@@ -59,7 +65,9 @@ class Library(commands.GroupCog, group_name="library", group_description="Manage
     async def remove(self, interaction: discord.Interaction, title: str) -> None:
         await self.bot.librarian.remove(interaction, title)
 
-    @app_commands.command(name="export", description="A story as a text file, and its feedback as CSV")
+    @app_commands.command(
+        name="export", description="A story as a text file, and its feedback as CSV"
+    )
     @app_commands.describe(title="The story")
     @app_commands.autocomplete(title=any_title)
     async def export(self, interaction: discord.Interaction, title: str) -> None:

@@ -14,7 +14,9 @@ from bot.story import RatingLevel
 if TYPE_CHECKING:
     from bot.client import Storyshelf
 
-RATING_CHOICES = [app_commands.Choice(name=level.display, value=level.value) for level in RatingLevel]
+RATING_CHOICES = [
+    app_commands.Choice(name=level.display, value=level.value) for level in RatingLevel
+]
 NONE = discord.AllowedMentions.none()
 
 

@@ -139,7 +139,9 @@ async def test_search_with_fts_syntax_never_errors(world, settings, text):
 
     assert result.ephemeral
     content = result.response.content
-    assert "Nothing found" in content or "Search for at least one word" in content or "||" in content
+    assert (
+        "Nothing found" in content or "Search for at least one word" in content or "||" in content
+    )
     assert "went wrong" not in content
 
 

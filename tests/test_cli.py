@@ -18,7 +18,9 @@ from tests.support import query
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, script: str | None = None):
+def _run(
+    args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, script: str | None = None
+):
     env = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_PATH"}}
     env.update(env_extra or {})
     env["PYTHONPATH"] = str(ROOT)
@@ -37,7 +39,7 @@ def test_without_token_one_line_and_exit_2(tmp_path):
 
 
 class _Unauthorized(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         body = b'{"message": "401: Unauthorized", "code": 0}'
         self.send_response(401)
         self.send_header("Content-Type", "application/json")
@@ -70,7 +72,11 @@ def test_rejected_token_one_clear_line_and_token_not_printed(tmp_path):
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1].startswith("storyshelf: Discord rejected DISCORD_TOKEN")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("storyshelf: Discord rejected DISCORD_TOKEN")
+    )
     assert token not in result.stderr + result.stdout
 
 
@@ -84,7 +90,9 @@ def test_import_stores_each_file_and_reports_a_line_per_file(tmp_path, capsys):
 
     out = capsys.readouterr().out.splitlines()
     assert status == 1  # one file failed
-    assert out[0].startswith("✓ a_week_in_the_life.txt: “A Week in the Life” · Mature (R (language))")
+    assert out[0].startswith(
+        "✓ a_week_in_the_life.txt: “A Week in the Life” · Mature (R (language))"
+    )
     assert "7 sections" in out[0]
     assert out[1].startswith("✗ empty.txt:") and "empty" in out[1].lower()
 

@@ -162,7 +162,9 @@ async def test_file_over_the_limit_is_refused_before_download(simcord_env, tmp_p
     mods = guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
     mod = guild.add_member(simcord_env.create_user("mod"), roles=[mods])
 
-    result = await mod.slash(channel, "library add", file=("big.txt", b"Title: Big\n\n" + b"w " * 2000))
+    result = await mod.slash(
+        channel, "library add", file=("big.txt", b"Title: Big\n\n" + b"w " * 2000)
+    )
 
     assert result.ephemeral and not result.deferred
     assert "the limit is" in result.response.content
@@ -178,8 +180,9 @@ async def test_replace_keeps_feedback_and_identity(world, settings):
     await env.bot.feedback.flush()
     new_version = b"Title: Tea at Five\n\nRating: G\n\nOnly one scene now, much shorter.\n"
 
-    result = await mod.slash(channel, "library replace", title="Tea at Five",
-                             file=("tea.txt", new_version))
+    result = await mod.slash(
+        channel, "library replace", title="Tea at Five", file=("tea.txt", new_version)
+    )
     await mod.click(_preview(result).message, label="Confirm")
 
     assert query(settings, "SELECT id, section_count FROM stories") == [(stored.id, 1)]
@@ -210,7 +213,9 @@ async def test_remove_hands_over_export_then_deletes_everything(world, settings)
 
     for table in ("stories", "sections", "excerpt_posts", "reactions"):
         assert _count(settings, table) == 0, table
-    assert query(settings, "SELECT count(*) FROM section_fts WHERE section_fts MATCH 'kettle'") == [(0,)]
+    assert query(settings, "SELECT count(*) FROM section_fts WHERE section_fts MATCH 'kettle'") == [
+        (0,)
+    ]
     assert query(settings, "SELECT action FROM audit_log") == [("add",), ("remove",)]
     gone = await reader.click(channel.last_message, label="Next section ⏭")
     assert gone.ephemeral and "no longer on this server's shelf" in gone.response.content
@@ -242,14 +247,20 @@ async def test_edit_changes_the_story_in_place(world, settings):
 
     shown = await mod.slash(channel, "library edit", title="Tea at Five")
     assert shown.modal is not None
-    await mod.submit_modal(shown, {
-        "title": "Tea at Six", "author": "Someone", "rating": "PG-13",
-        "summary": "A later tea.", "notes": "",
-    })
+    await mod.submit_modal(
+        shown,
+        {
+            "title": "Tea at Six",
+            "author": "Someone",
+            "rating": "PG-13",
+            "summary": "A later tea.",
+            "notes": "",
+        },
+    )
 
-    assert query(settings, "SELECT title, author, rating_label, rating_level, summary FROM stories") == [
-        ("Tea at Six", "Someone", "PG-13", "teen", "A later tea.")
-    ]
+    assert query(
+        settings, "SELECT title, author, rating_label, rating_level, summary FROM stories"
+    ) == [("Tea at Six", "Someone", "PG-13", "teen", "A later tea.")]
     read = await reader.slash(channel, "read", title="Tea at Six")
     assert "Tea at Six" in read.response.content
 
@@ -269,8 +280,13 @@ async def test_edit_refuses_bad_values_and_changes_nothing(world, settings, chan
     before = query(settings, "SELECT * FROM stories ORDER BY id")
 
     shown = await mod.slash(channel, "library edit", title="Tea at Five")
-    values = {"title": "Tea at Five", "author": "Tester", "rating": "General",
-              "summary": "", "notes": ""}
+    values = {
+        "title": "Tea at Five",
+        "author": "Tester",
+        "rating": "General",
+        "summary": "",
+        "notes": "",
+    }
     values.update(changes)
     result = await mod.submit_modal(shown, values)
 
@@ -293,13 +309,19 @@ async def test_settings_take_effect_at_once(world, settings):
 
     assert not posted.ephemeral
     assert [r.emoji for r in posted.response.message.reactions] == ["👍", "🎉"]
-    assert query(settings, "SELECT action FROM audit_log WHERE action = 'settings'") == [("settings",)]
+    assert query(settings, "SELECT action FROM audit_log WHERE action = 'settings'") == [
+        ("settings",)
+    ]
 
 
 @pytest.mark.parametrize(
     ("emoji", "expected"),
-    [("hello", "is not an emoji"), ("👍 👍", "listed twice"), ("1 2 3 4 5 6", "At most 5"),
-     ("<:alien:123456789012345678>", "not an emoji of this server")],
+    [
+        ("hello", "is not an emoji"),
+        ("👍 👍", "listed twice"),
+        ("1 2 3 4 5 6", "At most 5"),
+        ("<:alien:123456789012345678>", "not an emoji of this server"),
+    ],
 )
 async def test_settings_refuse_bad_emoji(world, settings, emoji, expected):
     env, guild, channel, lounge, mod, mod2, reader = world

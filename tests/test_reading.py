@@ -69,22 +69,20 @@ async def test_mature_story_refused_in_ordinary_channel_until_server_allows_matu
     assert general.last_message is None
     assert _posts(settings) == []
 
-    from bot.db.guild_settings import update_guild_settings
-
-    await update_guild_settings(env.bot.db, guild.id, max_rating=RatingLevel.MATURE)
+    await env.bot.guild_settings.update(guild.id, max_rating=RatingLevel.MATURE)
     allowed = await reader.slash(general, "read", title=SAMPLE_TITLE)
 
     assert not allowed.ephemeral
     assert spoiler_text(allowed.response.content).lstrip().startswith("On Monday")
 
 
-async def test_explicit_never_posted_outside_age_restricted_even_when_mature_allowed(world, settings):
+async def test_explicit_never_posted_outside_age_restricted_even_when_mature_allowed(
+    world, settings
+):
     env, guild, general, lounge, reader = world
     shelve(settings, guild.id, make_story("Hot", level=RatingLevel.EXPLICIT, label="NC-17"))
     shelve(settings, guild.id, make_story("Unknown", level=RatingLevel.NOT_RATED))
-    from bot.db.guild_settings import update_guild_settings
-
-    await update_guild_settings(env.bot.db, guild.id, max_rating=RatingLevel.MATURE)
+    await env.bot.guild_settings.update(guild.id, max_rating=RatingLevel.MATURE)
 
     for title in ("Hot", "Unknown"):
         result = await reader.slash(general, "read", title=title)
@@ -100,8 +98,11 @@ def _long_story(title: str = "Long Road"):
     body = "\n\n".join(f"{n}. {paragraph.strip()}" for n in range(1, 13))
     return make_story(
         title,
-        sections=[("The start", body), ("The middle", "Halfway there.\n\nStill walking."),
-                  ("The end", "Home at last.")],
+        sections=[
+            ("The start", body),
+            ("The middle", "Halfway there.\n\nStill walking."),
+            ("The end", "Home at last."),
+        ],
     )
 
 
@@ -139,13 +140,16 @@ async def test_mentions_in_a_story_ping_nobody(world, settings):
     shelve(
         settings,
         guild.id,
-        make_story("Shouting", sections=[("Loud", f"@everyone look! <@{reader.id}> and @here too.")]),
+        make_story(
+            "Shouting", sections=[("Loud", f"@everyone look! <@{reader.id}> and @here too.")]
+        ),
     )
 
     result = await reader.slash(general, "read", title="Shouting")
 
     posts = [
-        entry for entry in env.http_requests
+        entry
+        for entry in env.http_requests
         if entry.method == "POST" and entry.path.startswith("/interactions/")
     ]
     assert posts, "the post went out as an interaction response"

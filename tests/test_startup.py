@@ -8,9 +8,7 @@ from bot.db.connection import latest_version
 
 def _command_syncs(env) -> list:
     return [
-        entry
-        for entry in env.http_requests
-        if entry.method == "PUT" and "/commands" in entry.path
+        entry for entry in env.http_requests if entry.method == "PUT" and "/commands" in entry.path
     ]
 
 

@@ -95,4 +95,9 @@ def test_failed_insert_stores_nothing(tmp_path):
 
     for table in ("stories", "sections", "audit_log"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0
-    assert conn.execute("SELECT count(*) FROM section_fts WHERE section_fts MATCH 'fine'").fetchone()[0] == 0
+    assert (
+        conn.execute("SELECT count(*) FROM section_fts WHERE section_fts MATCH 'fine'").fetchone()[
+            0
+        ]
+        == 0
+    )

@@ -80,8 +80,15 @@ async def edit_story(
             " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
             " WHERE id = ? AND guild_id = ?",
             (
-                title, title_key(title), author, rating.label, rating.level.value,
-                summary, notes, story_id, guild_id,
+                title,
+                title_key(title),
+                author,
+                rating.label,
+                rating.level.value,
+                summary,
+                notes,
+                story_id,
+                guild_id,
             ),
         )
         if cursor.rowcount != 1:

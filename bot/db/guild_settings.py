@@ -58,3 +58,34 @@ async def update_guild_settings(
                 guild_id,
             ),
         )
+
+
+class GuildSettingsStore:
+    """Settings by server, read once and kept in memory; every change goes through here.
+
+    Every command checks the rating gate, so this saves a database round trip
+    on each of them; a change made with `update` takes effect at once.
+    """
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+        self._cache: dict[int, GuildSettings] = {}
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        cached = self._cache.get(guild_id)
+        if cached is None:
+            cached = self._cache[guild_id] = await get_guild_settings(self.db, guild_id)
+        return cached
+
+    async def update(
+        self,
+        guild_id: int,
+        *,
+        max_rating: RatingLevel | None = None,
+        feedback_emoji: Sequence[str] | None = None,
+    ) -> GuildSettings:
+        self._cache.pop(guild_id, None)
+        await update_guild_settings(
+            self.db, guild_id, max_rating=max_rating, feedback_emoji=feedback_emoji
+        )
+        return await self.get(guild_id)
