@@ -451,12 +451,7 @@ class Librarian:
     # ------------------------------------------------------------ export and remove
 
     async def export_files(self, story: StoryRecord) -> list[discord.File]:
-        sections = await shelf.list_sections(self.db, story.id)
-        texts = []
-        for summary in sections:
-            section = await shelf.get_section(self.db, story.id, summary.position)
-            assert section is not None
-            texts.append((section.title, section.text))
+        texts = await shelf.section_texts(self.db, story.id)
         text = export.story_text(
             title=story.title,
             author=story.author,

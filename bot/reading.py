@@ -151,20 +151,24 @@ class Reader:
             )
         await self._post_page(interaction, story, section, pages, page)
 
+    async def _button_pages(
+        self, interaction: discord.Interaction, story_id: int, section: int
+    ) -> tuple[StoryRecord, list[render.Page]]:
+        """A button's story, checked against this channel's gate again, and its pages."""
+        story = await self._story_by_id(interaction, story_id)
+        await self.require_readable(interaction, story)
+        return story, await self.pages(story, section)
+
     async def post_section_from_button(
         self, interaction: discord.Interaction, story_id: int, section: int
     ) -> None:
-        story = await self._story_by_id(interaction, story_id)
-        await self.require_readable(interaction, story)
-        pages = await self.pages(story, section)
+        story, pages = await self._button_pages(interaction, story_id, section)
         await self._post_page(interaction, story, section, pages, 1)
 
     async def turn_page(
         self, interaction: discord.Interaction, story_id: int, section: int, page: int
     ) -> None:
-        story = await self._story_by_id(interaction, story_id)
-        await self.require_readable(interaction, story)
-        pages = await self.pages(story, section)
+        story, pages = await self._button_pages(interaction, story_id, section)
         page = max(1, min(page, len(pages)))  # the story may have been replaced meanwhile
         await interaction.response.edit_message(
             content=pages[page - 1].content,

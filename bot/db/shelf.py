@@ -28,6 +28,7 @@ __all__ = (
     "list_stories",
     "random_section",
     "search_sections",
+    "section_texts",
 )
 
 # Markers around the matched words in FTS snippets; the renderer turns them into bold.
@@ -170,6 +171,16 @@ async def list_sections(db: aiosqlite.Connection, story_id: int) -> list[Section
         (story_id,),
     )
     return [SectionSummary(r["position"], r["title"], r["word_count"]) for r in rows]
+
+
+async def section_texts(db: aiosqlite.Connection, story_id: int) -> list[tuple[str, str]]:
+    """Every section's (title, text) in story order, in one query."""
+    return [
+        (r[0], r[1])
+        for r in await _all(
+            db, "SELECT title, body FROM sections WHERE story_id = ? ORDER BY position", (story_id,)
+        )
+    ]
 
 
 def fts_words_query(text: str) -> str | None:
