@@ -63,3 +63,17 @@ async def simcord_env(simcord_bot, request):
             raise ExceptionGroup(f"bot raised {len(unexpected)} unexpected error(s)", unexpected)
         if env.bot.feedback is not None:
             await env.bot.close_resources()
+
+
+@pytest.fixture
+def reading_world(simcord_env):
+    """A server with an ordinary and an age-restricted channel, and one reader."""
+    from tests.support import set_nsfw
+
+    env = simcord_env
+    guild = env.create_guild(name="Book Club")
+    general = guild.create_text_channel("general")
+    lounge = guild.create_text_channel("after-dark")
+    set_nsfw(env, lounge)
+    reader = guild.add_member(env.create_user("reader"))
+    return env, guild, general, lounge, reader

@@ -6,24 +6,13 @@ import pytest
 
 from bot.story import RatingLevel
 from tests.conftest import corpus_file
-from tests.support import make_story, outside_spoiler, query, set_nsfw, shelve, spoiler_text
+from tests.support import make_story, outside_spoiler, query, shelve, spoiler_text
 
 SAMPLE_TITLE = "A Week in the Life"
 
 
-@pytest.fixture
-def world(simcord_env, settings):
-    env = simcord_env
-    guild = env.create_guild(name="Book Club")
-    general = guild.create_text_channel("general")
-    lounge = guild.create_text_channel("after-dark")
-    set_nsfw(env, lounge)
-    reader = guild.add_member(env.create_user("reader"))
-    return env, guild, general, lounge, reader
-
-
-async def test_stories_lists_the_shelf_and_marks_what_cannot_be_read_here(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_stories_lists_the_shelf_and_marks_what_cannot_be_read_here(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("Apple Pie"))
     shelve(settings, guild.id, make_story("Burning", level=RatingLevel.EXPLICIT, label="E"))
 
@@ -36,8 +25,8 @@ async def test_stories_lists_the_shelf_and_marks_what_cannot_be_read_here(world,
     assert lines[1].startswith("**Burning**") and "age-restricted channels only" in lines[1]
 
 
-async def test_stories_pages_with_buttons(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_stories_pages_with_buttons(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     for n in range(23):
         shelve(settings, guild.id, make_story(f"Story {n:02d}"))
 
@@ -51,8 +40,8 @@ async def test_stories_pages_with_buttons(world, settings):
     assert "page 2/3" in general.last_message.embeds[0].footer.text
 
 
-async def test_stories_query_and_rating_filter(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_stories_query_and_rating_filter(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("Winter Tales"))
     shelve(settings, guild.id, make_story("Summer Song", level=RatingLevel.TEEN))
 
@@ -65,8 +54,8 @@ async def test_stories_query_and_rating_filter(world, settings):
     assert "Winter" not in by_rating.response.embeds[0].description
 
 
-async def test_story_card_shows_metadata_sections_and_feedback(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_story_card_shows_metadata_sections_and_feedback(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
 
     result = await reader.slash(lounge, "story", title=SAMPLE_TITLE)
@@ -83,8 +72,8 @@ async def test_story_card_shows_metadata_sections_and_feedback(world, settings):
     assert "No reactions yet" in fields["Feedback"]
 
 
-async def test_excerpt_posts_a_short_spoilered_passage_with_read_button(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_excerpt_posts_a_short_spoilered_passage_with_read_button(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
     shelve(settings, guild.id, make_story("Gentle", sections=[("One", "A soft morning.")]))
 
@@ -103,8 +92,8 @@ async def test_excerpt_posts_a_short_spoilered_passage_with_read_button(world, s
     assert posts == [(3,)]
 
 
-async def test_excerpt_with_nothing_allowed_here_says_so(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_excerpt_with_nothing_allowed_here_says_so(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("Hot", level=RatingLevel.EXPLICIT))
 
     result = await reader.slash(general, "excerpt")
@@ -113,8 +102,8 @@ async def test_excerpt_with_nothing_allowed_here_says_so(world, settings):
     assert "can be posted in this channel" in result.response.content
 
 
-async def test_search_finds_myfanwy_in_the_monday_section(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_search_finds_myfanwy_in_the_monday_section(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
 
     result = await reader.slash(lounge, "search", query="Myfanwy")
@@ -131,8 +120,8 @@ async def test_search_finds_myfanwy_in_the_monday_section(world, settings):
     "text",
     ['"', '"unbalanced', "*", "NEAR(", "a -b", "(", ")", "AND", "OR NOT", "^", "col:x", "'", "+-"],
 )
-async def test_search_with_fts_syntax_never_errors(world, settings, text):
-    env, guild, general, lounge, reader = world
+async def test_search_with_fts_syntax_never_errors(reading_world, settings, text):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story(sections=[("One", "Tea AND biscuits, near the door.")]))
 
     result = await reader.slash(general, "search", query=text)
@@ -145,8 +134,8 @@ async def test_search_with_fts_syntax_never_errors(world, settings, text):
     assert "went wrong" not in content
 
 
-async def test_a_second_server_sees_nothing_of_the_first(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_a_second_server_sees_nothing_of_the_first(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("Secret Garden"))
     other = env.create_guild(name="Other")
     elsewhere = other.create_text_channel("general")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.db.guild_settings import DEFAULT_FEEDBACK_EMOJI
 from bot.story import RatingLevel
 from tests.conftest import corpus_file
@@ -20,23 +18,14 @@ from tests.support import (
 SAMPLE_TITLE = "A Week in the Life"
 
 
-@pytest.fixture
-def world(simcord_env, settings):
-    env = simcord_env
-    guild = env.create_guild(name="Book Club")
-    general = guild.create_text_channel("general")
-    lounge = guild.create_text_channel("after-dark")
-    set_nsfw(env, lounge)
-    reader = guild.add_member(env.create_user("reader"))
-    return env, guild, general, lounge, reader
-
-
 def _posts(settings) -> list[tuple]:
     return query(settings, "SELECT message_id, story_id, section_position FROM excerpt_posts")
 
 
-async def test_read_posts_section_one_behind_spoiler_in_age_restricted_channel(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_read_posts_section_one_behind_spoiler_in_age_restricted_channel(
+    reading_world, settings
+):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
 
     result = await reader.slash(lounge, "read", title=SAMPLE_TITLE)
@@ -56,8 +45,10 @@ async def test_read_posts_section_one_behind_spoiler_in_age_restricted_channel(w
     assert _posts(settings) == [(message.id, 1, 1)]
 
 
-async def test_mature_story_refused_in_ordinary_channel_until_server_allows_mature(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_mature_story_refused_in_ordinary_channel_until_server_allows_mature(
+    reading_world, settings
+):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
 
     refused = await reader.slash(general, "read", title=SAMPLE_TITLE)
@@ -77,9 +68,9 @@ async def test_mature_story_refused_in_ordinary_channel_until_server_allows_matu
 
 
 async def test_explicit_never_posted_outside_age_restricted_even_when_mature_allowed(
-    world, settings
+    reading_world, settings
 ):
-    env, guild, general, lounge, reader = world
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("Hot", level=RatingLevel.EXPLICIT, label="NC-17"))
     shelve(settings, guild.id, make_story("Unknown", level=RatingLevel.NOT_RATED))
     await env.bot.guild_settings.update(guild.id, max_rating=RatingLevel.MATURE)
@@ -106,8 +97,8 @@ def _long_story(title: str = "Long Road"):
     )
 
 
-async def test_page_and_section_buttons_work_and_survive_restart(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_page_and_section_buttons_work_and_survive_restart(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, _long_story())
 
     first = await reader.slash(general, "read", title="Long Road")
@@ -135,8 +126,8 @@ async def test_page_and_section_buttons_work_and_survive_restart(world, settings
     assert [row[2] for row in _posts(settings)] == [1, 2]
 
 
-async def test_mentions_in_a_story_ping_nobody(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_mentions_in_a_story_ping_nobody(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(
         settings,
         guild.id,
@@ -164,8 +155,8 @@ async def test_mentions_in_a_story_ping_nobody(world, settings):
     assert not result.response.message.mention_everyone
 
 
-async def test_unknown_title_section_or_page_is_a_clear_private_message(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_unknown_title_section_or_page_is_a_clear_private_message(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story())
 
     unknown = await reader.slash(general, "read", title="Nope")
@@ -181,8 +172,8 @@ async def test_unknown_title_section_or_page_is_a_clear_private_message(world, s
     assert _posts(settings) == []
 
 
-async def test_button_for_removed_story_answers_politely(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_button_for_removed_story_answers_politely(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     stored = shelve(settings, guild.id, _long_story())
     await reader.slash(general, "read", title="Long Road")
     conn_rows = query(settings, "SELECT id FROM stories")
@@ -199,8 +190,10 @@ async def test_button_for_removed_story_answers_politely(world, settings):
     assert "no longer on this server's shelf" in result.response.content
 
 
-async def test_title_autocomplete_matches_prefix_and_words_and_respects_the_gate(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_title_autocomplete_matches_prefix_and_words_and_respects_the_gate(
+    reading_world, settings
+):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, make_story("The Long Winter"))
     shelve(settings, guild.id, make_story("Winter Tales"))
     shelve(settings, guild.id, make_story("Winter Heat", level=RatingLevel.EXPLICIT))
@@ -214,8 +207,8 @@ async def test_title_autocomplete_matches_prefix_and_words_and_respects_the_gate
     assert {c["name"] for c in nsfw} == {"Winter Tales", "Winter Heat", "The Long Winter"}
 
 
-async def test_section_autocomplete_lists_numbered_sections(world, settings):
-    env, guild, general, lounge, reader = world
+async def test_section_autocomplete_lists_numbered_sections(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
     shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
     set_nsfw(env, general)
 
