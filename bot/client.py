@@ -78,7 +78,9 @@ class Storyshelf(commands.AutoShardedBot):
         return self._db
 
     async def setup_hook(self) -> None:
-        self._db = await open_database(self.settings.database_path)
+        self._db = await open_database(
+            self.settings.database_path, busy_timeout_ms=self.settings.busy_timeout_ms
+        )
         self.guild_settings = GuildSettingsStore(self._db)
         self.reader = Reader(self)
         self.librarian = Librarian(self)

@@ -31,6 +31,13 @@ class Settings:
     # None lets Discord recommend a shard count; SHARD_IDS runs a subset per process.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    # Milliseconds a write waits for another connection's lock before "busy, try again".
+    busy_timeout_ms: int = 5_000
+    # Per-user limit on /read, /excerpt and /search: this many uses per this many seconds.
+    command_cooldown: tuple[int, float] = (5, 10.0)
+    # Excerpts posted within this many days have their reactions reconciled with
+    # Discord at start-up and after every reconnect.
+    reconcile_days: float = 7.0
 
     @classmethod
     def from_env(
@@ -55,6 +62,9 @@ class Settings:
             or DEFAULT_MAX_UPLOAD_BYTES,
             shard_count=_int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
             shard_ids=_int_tuple("SHARD_IDS", get("SHARD_IDS")),
+            busy_timeout_ms=_int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")) or 5_000,
+            command_cooldown=_cooldown(get("COMMAND_COOLDOWN")),
+            reconcile_days=_positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS")) or 7.0,
         )
 
 
@@ -79,3 +89,31 @@ def _int_tuple(name: str, value: str | None) -> tuple[int, ...] | None:
         raise SettingsError(
             f"{name} must be comma-separated whole numbers, got {value!r}"
         ) from None
+
+
+def _positive_float(name: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if not number > 0:
+        raise SettingsError(f"{name} must be positive, got {value!r}")
+    return number
+
+
+def _cooldown(value: str | None) -> tuple[int, float]:
+    """`COMMAND_COOLDOWN=5/10`: five uses per ten seconds per user."""
+    if value is None:
+        return (5, 10.0)
+    rate, sep, per = value.partition("/")
+    try:
+        parsed = (int(rate), float(per))
+    except ValueError:
+        parsed = (0, 0.0)
+    if not sep or parsed[0] <= 0 or parsed[1] <= 0:
+        raise SettingsError(
+            f"COMMAND_COOLDOWN must look like 5/10 (uses per seconds), got {value!r}"
+        )
+    return parsed
