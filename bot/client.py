@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.db import meta
-from bot.db.connection import open_database
+from bot.db.connection import close_database, open_database
 from bot.db.guild_settings import GuildSettingsStore
 from bot.feedback import FeedbackRecorder
 from bot.library import Librarian
@@ -66,6 +66,7 @@ class Storyshelf(commands.AutoShardedBot):
         self._db: aiosqlite.Connection | None = None
         self.synced_commands = False
         self.feedback: FeedbackRecorder | None = None  # type: ignore[assignment]
+        self.reader: Reader | None = None  # type: ignore[assignment]
 
     @property
     def user_id(self) -> int | None:
@@ -116,15 +117,19 @@ class Storyshelf(commands.AutoShardedBot):
 
     async def close_resources(self) -> None:
         """Unload the cogs (they flush what they hold) and close the database."""
+        if self.reader is not None:
+            await self.reader.close()
         for name in list(self.extensions):
             await self.unload_extension(name)
         if self.feedback is not None:
             await self.feedback.stop()
         if self._db is not None:
             db, self._db = self._db, None
-            await db.close()
+            await close_database(db)
 
     async def close(self) -> None:
+        if self.reader is not None:
+            await self.reader.close()  # emoji still being added need the HTTP session
         try:
             await super().close()  # unloads extensions first, so pending writes flush
         finally:

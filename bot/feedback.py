@@ -21,6 +21,7 @@ import discord
 from discord.ext import tasks
 
 from bot.db import feedback as feedback_db
+from bot.db.excerpts import ExcerptPost
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -68,6 +69,7 @@ class FeedbackRecorder:
         self.batch_size = batch_size
         self.excerpt_ids: set[int] = set()
         self._pending: list[FeedbackEvent] = []
+        self._posts: list[ExcerptPost] = []
         self._flush_lock = asyncio.Lock()
         self._urgent: asyncio.Task[None] | None = None
         # A discord.ext.tasks loop: the writer's heartbeat, which also retries a failed flush.
@@ -86,7 +88,7 @@ class FeedbackRecorder:
         if self._urgent is not None:
             with contextlib.suppress(Exception):
                 await self._urgent
-        if self._pending:
+        if self._pending or self._posts:
             try:
                 await self.flush()
             except Exception:
@@ -99,8 +101,12 @@ class FeedbackRecorder:
     def is_excerpt(self, message_id: int) -> bool:
         return message_id in self.excerpt_ids
 
-    def excerpt_posted(self, message_id: int) -> None:
-        self.excerpt_ids.add(message_id)
+    def excerpt_posted(self, post: ExcerptPost) -> None:
+        """A post Discord accepted: its reactions count from now on, and its row is
+        written ahead of them, in the next flush, which starts right away."""
+        self.excerpt_ids.add(post.message_id)
+        self._posts.append(post)
+        self._flush_soon()
 
     def excerpts_removed(self, message_ids: Iterable[int]) -> None:
         self.excerpt_ids.difference_update(message_ids)
@@ -145,40 +151,53 @@ class FeedbackRecorder:
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Reaction events and excerpt posts waiting to be written."""
+        return len(self._pending) + len(self._posts)
 
     # ----------------------------------------------------------------- writing
 
-    async def _tick(self) -> None:
-        if not self._pending:
-            return
+    async def _tick(self) -> bool:
+        """Flush what is pending; False if that failed (it all stays pending)."""
+        if not (self._pending or self._posts):
+            return True
         try:
             await self.flush()
         except Exception:
             # The events stay pending; the next tick tries again.
             self.failed_flushes += 1
             log.warning(
-                "feedback: flush of %d events failed; will retry",
+                "feedback: flush of %d events and %d posts failed; will retry",
                 len(self._pending),
+                len(self._posts),
                 exc_info=True,
             )
+            return False
+        return True
+
+    async def _drain(self) -> None:
+        # New posts and a full batch are written now, including any that
+        # arrive while a flush is running; a failure waits for the ticker.
+        while self._posts or len(self._pending) >= self.batch_size:
+            if not await self._tick():
+                return
 
     def _flush_soon(self) -> None:
         if self._urgent is None or self._urgent.done():
-            self._urgent = asyncio.get_running_loop().create_task(self._tick())
+            self._urgent = asyncio.get_running_loop().create_task(self._drain())
 
     async def flush(self) -> int:
         """Write everything pending in one transaction; on failure it all stays pending."""
         async with self._flush_lock:
-            batch = self._pending
-            if not batch:
+            batch, posts = self._pending, self._posts
+            if not (batch or posts):
                 return 0
-            self._pending = []
+            self._pending, self._posts = [], []
             try:
-                await feedback_db.apply_events(self.db, _steps(batch))
+                await feedback_db.apply_events(self.db, _steps(batch), posts)
             except BaseException:
                 # Put the batch back in front of anything that arrived meanwhile.
                 self._pending = batch + self._pending
+                self._posts = posts + self._posts
                 raise
             return len(batch)
 

@@ -366,7 +366,11 @@ class Librarian:
         path = self.bot.settings.database_path
 
         def run() -> StoredStory:
-            conn = connect_sync(path, apply_migrations=False)
+            conn = connect_sync(
+                path,
+                apply_migrations=False,
+                busy_timeout_ms=self.bot.settings.busy_timeout_ms,
+            )
             try:
                 return write(conn)
             finally:
@@ -535,16 +539,16 @@ class Librarian:
             raise UserFacingError(
                 "The highest rating outside age-restricted channels can be General, Teen or Mature."
             )
-        if new_emoji is not None or level is not None:
+        if new_emoji is not None:
+            changes.append("feedback emoji: " + " ".join(new_emoji))
+        if level is not None:
+            changes.append(f"highest rating outside age-restricted channels: {level.display}")
+        if changes:
             await self.bot.guild_settings.update(
-                interaction.guild_id, max_rating=level, feedback_emoji=new_emoji
-            )
-            if new_emoji is not None:
-                changes.append("feedback emoji: " + " ".join(new_emoji))
-            if level is not None:
-                changes.append(f"highest rating outside age-restricted channels: {level.display}")
-            await admin.audit(
-                self.db, interaction.guild_id, interaction.user.id, "settings", "; ".join(changes)
+                interaction.guild_id,
+                max_rating=level,
+                feedback_emoji=new_emoji,
+                audit=(interaction.user.id, "; ".join(changes)),
             )
         current = await self.bot.guild_settings.get(interaction.guild_id)
         await interaction.response.send_message(

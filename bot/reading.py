@@ -6,16 +6,18 @@ button pressed after a restart takes exactly the path a slash command takes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Coroutine
 from typing import TYPE_CHECKING
 
 import discord
 
-from bot import cards, render
-from bot.db import excerpts, feedback, shelf
+from bot import cards, faults, render
+from bot.db import feedback, shelf
+from bot.db.excerpts import ExcerptPost
 from bot.errors import UserFacingError
 from bot.gate import allowed_levels, refusal
 from bot.story import RatingLevel
@@ -23,7 +25,7 @@ from bot.views import SectionButton, ShelfPageButton, reading_view
 
 if TYPE_CHECKING:
     from bot.client import Storyshelf
-    from bot.db.shelf import StoryRecord
+    from bot.db.shelf import SectionRecord, StoryRecord
 
 __all__ = ("Reader",)
 
@@ -31,6 +33,13 @@ log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
 STORY_GONE = "That story is no longer on this server's shelf."
+
+
+def no_such_story(title: str) -> UserFacingError:
+    return UserFacingError(
+        f"There is no story called “{render.truncate(title, 100)}” on this server's "
+        "shelf. Try /stories to browse it."
+    )
 
 
 def channel_is_nsfw(channel: object) -> bool:
@@ -46,6 +55,8 @@ class Reader:
         self._pages: OrderedDict[tuple[int, int, str], list[render.Page]] = OrderedDict()
         self._cache_size = cache_size
         self._rng = random.Random()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._warned_channels: set[int] = set()
 
     @property
     def db(self):
@@ -64,10 +75,7 @@ class Reader:
         assert interaction.guild_id is not None
         story = await shelf.find_story(self.db, interaction.guild_id, title)
         if story is None:
-            raise UserFacingError(
-                f"There is no story called “{render.truncate(title, 100)}” on this server's "
-                "shelf. Try /stories to browse it."
-            )
+            raise no_such_story(title)
         return story
 
     async def require_readable(self, interaction: discord.Interaction, story: StoryRecord) -> None:
@@ -105,13 +113,15 @@ class Reader:
                 break
         return found
 
-    async def pages(self, story: StoryRecord, position: int) -> list[render.Page]:
+    def pages(
+        self, story: StoryRecord, position: int, section: SectionRecord | None
+    ) -> list[render.Page]:
+        """A section's pages, rendered once and kept while the story is unchanged."""
         key = (story.id, position, story.updated_at or story.added_at)
         cached = self._pages.get(key)
         if cached is not None:
             self._pages.move_to_end(key)
             return cached
-        section = await shelf.get_section(self.db, story.id, position)
         if section is None:
             raise UserFacingError(
                 f"“{render.truncate(story.title, 100)}” has {story.section_count} "
@@ -136,14 +146,26 @@ class Reader:
         for key in [k for k in self._pages if k[0] == story_id]:
             del self._pages[key]
 
+    async def _readable_section(
+        self, interaction: discord.Interaction, story: str | int, position: int
+    ) -> tuple[StoryRecord, SectionRecord | None]:
+        """A story (by title, or by id for buttons) and one section, in one query, gated here."""
+        assert interaction.guild_id is not None
+        found, section = await shelf.story_with_section(
+            self.db, interaction.guild_id, story, position
+        )
+        if found is None:
+            raise UserFacingError(STORY_GONE) if isinstance(story, int) else no_such_story(story)
+        await self.require_readable(interaction, found)
+        return found, section
+
     # ------------------------------------------------------------------ posting
 
     async def read(
         self, interaction: discord.Interaction, title: str, section: int, page: int
     ) -> None:
-        story = await self.story_named(interaction, title)
-        await self.require_readable(interaction, story)
-        pages = await self.pages(story, section)
+        story, found = await self._readable_section(interaction, title, section)
+        pages = self.pages(story, section, found)
         if not 1 <= page <= len(pages):
             raise UserFacingError(
                 f"Section {section} of “{render.truncate(story.title, 100)}” has "
@@ -155,9 +177,8 @@ class Reader:
         self, interaction: discord.Interaction, story_id: int, section: int
     ) -> tuple[StoryRecord, list[render.Page]]:
         """A button's story, checked against this channel's gate again, and its pages."""
-        story = await self._story_by_id(interaction, story_id)
-        await self.require_readable(interaction, story)
-        return story, await self.pages(story, section)
+        story, found = await self._readable_section(interaction, story_id, section)
+        return story, self.pages(story, section, found)
 
     async def post_section_from_button(
         self, interaction: discord.Interaction, story_id: int, section: int
@@ -175,13 +196,6 @@ class Reader:
             view=reading_view(story.id, section, page, len(pages), story.section_count),
             allowed_mentions=NONE,
         )
-
-    async def _story_by_id(self, interaction: discord.Interaction, story_id: int) -> StoryRecord:
-        assert interaction.guild_id is not None
-        story = await shelf.get_story(self.db, interaction.guild_id, story_id)
-        if story is None:
-            raise UserFacingError(STORY_GONE)
-        return story
 
     async def _post_page(
         self,
@@ -202,39 +216,77 @@ class Reader:
         content: str,
         view: discord.ui.View,
     ) -> None:
-        """Post a public excerpt, record it once Discord accepted it, then add feedback emoji."""
-        callback = await interaction.response.send_message(
-            content, view=view, allowed_mentions=NONE
-        )
+        """Post a public excerpt; once Discord accepted it, record it and add feedback emoji.
+
+        Recording and the emoji happen after the reader has the excerpt: the post
+        row is queued with the feedback writer (which writes it ahead of any
+        reaction to it, at once), and the emoji are added by a background task.
+        """
+        assert interaction.guild_id is not None and interaction.channel_id is not None
+        try:
+            callback = await interaction.response.send_message(
+                content, view=view, allowed_mentions=NONE
+            )
+        except discord.HTTPException as error:
+            log.warning(
+                "excerpt post failed in channel %s: %s %s",
+                interaction.channel_id,
+                error.status,
+                error.text,
+            )
+            raise UserFacingError(
+                faults.post_failure(
+                    error,
+                    channel=f"<#{interaction.channel_id}>",
+                    permissions=interaction.app_permissions,
+                )
+            ) from error
         message = callback.resource
         if not isinstance(message, discord.InteractionMessage):
             log.warning("interaction %s created no message", interaction.id)
             return
-        assert interaction.guild_id is not None and interaction.channel_id is not None
-        await excerpts.record_excerpt_post(
-            self.db,
-            message_id=message.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            story_id=story.id,
-            section_position=section,
-            posted_by=interaction.user.id,
+        self.bot.feedback.excerpt_posted(
+            ExcerptPost(
+                message_id=message.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                story_id=story.id,
+                section_position=section,
+                posted_by=interaction.user.id,
+            )
         )
-        self.bot.feedback.excerpt_posted(message.id)
         settings = await self.bot.guild_settings.get(interaction.guild_id)
-        await self._add_feedback_emoji(message, settings.feedback_emoji)
+        self._in_background(self._add_feedback_emoji(message, settings.feedback_emoji))
+
+    def _in_background(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Let the feedback emoji still being added finish (briefly), then stop."""
+        if not self._tasks:
+            return
+        _, unfinished = await asyncio.wait(list(self._tasks), timeout=5)
+        for task in unfinished:
+            task.cancel()
 
     async def _add_feedback_emoji(self, message: discord.Message, emoji: Collection[str]) -> None:
         for item in emoji:
             try:
                 await message.add_reaction(item)
             except discord.HTTPException as error:
-                log.warning(
-                    "could not add feedback emoji %s in channel %s: %s",
-                    item,
-                    message.channel.id,
-                    error,
-                )
+                # Once per channel: a channel without Add Reactions would otherwise
+                # log on every post. The excerpt stays and is recorded either way.
+                if message.channel.id not in self._warned_channels:
+                    self._warned_channels.add(message.channel.id)
+                    log.warning(
+                        "cannot add feedback emoji in channel %s (%s %s); excerpts there "
+                        "are posted without them",
+                        message.channel.id,
+                        error.status,
+                        error.text,
+                    )
                 return
 
     # ------------------------------------------------------------------ excerpts
@@ -258,8 +310,7 @@ class Reader:
             raise UserFacingError(
                 "There is no story on this server's shelf that can be posted in this channel."
             )
-        story = await self._story_by_id(interaction, picked[0])
-        section = await shelf.get_section(self.db, story.id, picked[1])
+        story, section = await self._readable_section(interaction, picked[0], picked[1])
         if section is None:
             raise UserFacingError(STORY_GONE)
         passage = render.pick_excerpt(section.text, self._rng)

@@ -31,8 +31,9 @@ class Settings:
     # None lets Discord recommend a shard count; SHARD_IDS runs a subset per process.
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
-    # Milliseconds a write waits for another connection's lock before "busy, try again".
-    busy_timeout_ms: int = 5_000
+    # Milliseconds a write waits for another connection's lock before "busy, try
+    # again"; under Discord's 3 s to answer an interaction.
+    busy_timeout_ms: int = 2_000
     # Per-user limit on /read, /excerpt and /search: this many uses per this many seconds.
     command_cooldown: tuple[int, float] = (5, 10.0)
     # Excerpts posted within this many days have their reactions reconciled with
@@ -62,7 +63,7 @@ class Settings:
             or DEFAULT_MAX_UPLOAD_BYTES,
             shard_count=_int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
             shard_ids=_int_tuple("SHARD_IDS", get("SHARD_IDS")),
-            busy_timeout_ms=_int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")) or 5_000,
+            busy_timeout_ms=_int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")) or 2_000,
             command_cooldown=_cooldown(get("COMMAND_COOLDOWN")),
             reconcile_days=_positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS")) or 7.0,
         )

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import discord
 import pytest
 import pytest_asyncio
 from discord import app_commands
 from simcord import Env
 
 from bot import create_bot
+from bot.db.connection import is_busy
 from bot.errors import UserFacingError
 from bot.settings import Settings
 from bot.story import StoryFileError
@@ -43,8 +45,16 @@ def simcord_bot(settings: Settings):
 EXPECTED_ERRORS = (UserFacingError, StoryFileError, app_commands.CheckFailure)
 
 
-def _expected(error: BaseException) -> bool:
-    return isinstance(getattr(error, "original", error), EXPECTED_ERRORS)
+def _expected(error: BaseException, *, discord_faults: bool = False) -> bool:
+    """Answered by design: a user-facing error, or a busy database ("try again").
+
+    With `discord_faults` (tests that make Discord fail on purpose, marked
+    `@pytest.mark.discord_faults`), a Discord HTTP error is expected too.
+    """
+    original = getattr(error, "original", error)
+    if isinstance(original, EXPECTED_ERRORS) or is_busy(original):
+        return True
+    return discord_faults and isinstance(original, discord.HTTPException)
 
 
 @pytest_asyncio.fixture
@@ -58,7 +68,8 @@ async def simcord_env(simcord_bot, request):
         yield env
     finally:
         await env.shutdown()
-        unexpected = [error for error in env.errors if not _expected(error)]
+        faults = request.node.get_closest_marker("discord_faults") is not None
+        unexpected = [e for e in env.errors if not _expected(e, discord_faults=faults)]
         if unexpected:
             raise ExceptionGroup(f"bot raised {len(unexpected)} unexpected error(s)", unexpected)
         if env.bot.feedback is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from bot import create_bot
@@ -78,3 +79,24 @@ async def restart(env, settings: Settings):
     await old.close_resources()
     await env.restart_bot(create_bot(settings))
     return env.bot
+
+
+class UnauthorizedDiscord(BaseHTTPRequestHandler):
+    """Discord's REST API on loopback, refusing every token (401).
+
+    Requests are recorded in the server's `requests` list when it has one.
+    """
+
+    def do_GET(self) -> None:
+        requests = getattr(self.server, "requests", None)
+        if requests is not None:
+            requests.append(f"{self.command} {self.path}")
+        body = b'{"message": "401: Unauthorized", "code": 0}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass

@@ -8,12 +8,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from bot.__main__ import main
 from tests.conftest import corpus_file
-from tests.support import query
+from tests.support import UnauthorizedDiscord, query
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,22 +38,9 @@ def test_without_token_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-class _Unauthorized(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = b'{"message": "401: Unauthorized", "code": 0}'
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_rejected_token_one_clear_line_and_token_not_printed(tmp_path):
     # A stand-in for Discord on loopback that refuses every token.
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), UnauthorizedDiscord)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     token = "not-a-real-token.abc.def"

@@ -12,7 +12,6 @@ from bot.story import Rating
 
 __all__ = (
     "RemovalCounts",
-    "audit",
     "edit_story",
     "feedback_rows",
     "removal_counts",
@@ -27,7 +26,7 @@ class RemovalCounts:
     reactions: int
 
 
-async def _audit(
+async def insert_audit(
     db: aiosqlite.Connection,
     guild_id: int,
     user_id: int | None,
@@ -41,17 +40,6 @@ async def _audit(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, user_id, action, story_id, story_title, detail),
     )
-
-
-async def audit(
-    db: aiosqlite.Connection,
-    guild_id: int,
-    user_id: int | None,
-    action: str,
-    detail: str | None = None,
-) -> None:
-    async with transaction(db):
-        await _audit(db, guild_id, user_id, action, None, None, detail)
 
 
 async def edit_story(
@@ -93,7 +81,7 @@ async def edit_story(
         )
         if cursor.rowcount != 1:
             raise LookupError(story_id)
-        await _audit(db, guild_id, user_id, "edit", story_id, title)
+        await insert_audit(db, guild_id, user_id, "edit", story_id, title)
 
 
 async def removal_counts(db: aiosqlite.Connection, story_id: int) -> RemovalCounts:
@@ -129,7 +117,7 @@ async def remove_story(
             message_ids = [r[0] for r in await cursor.fetchall()]
         # Cascades: sections (and, by trigger, their search rows), posts, reactions.
         await db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
-        await _audit(db, guild_id, user_id, "remove", story_id, row[0])
+        await insert_audit(db, guild_id, user_id, "remove", story_id, row[0])
     return message_ids
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import sqlite3
@@ -19,7 +20,10 @@ __all__ = (
     "BUSY_TIMEOUT_MS",
     "DatabaseError",
     "Migration",
+    "check_database",
+    "close_database",
     "connect_sync",
+    "is_busy",
     "latest_version",
     "load_migrations",
     "migrate",
@@ -31,10 +35,27 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
 _MIGRATION_NAME = re.compile(r"^V(\d+)__([\w-]+)\.sql$")
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class DatabaseError(RuntimeError):
     """The database cannot be used; the message is one line for the operator."""
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (SQLITE_BUSY/LOCKED).
+
+    Accepts the error as raised or wrapped (app_commands.CommandInvokeError).
+    The statement that met the lock did not run, so nothing was written.
+    """
+    error = getattr(error, "original", error)
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep the primary code in the low byte.
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return str(error).startswith(("database is locked", "database is busy", "database table is"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +83,8 @@ def latest_version() -> int:
     return len(load_migrations())
 
 
-def _configure(conn: sqlite3.Connection) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -96,40 +117,101 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None) -> int:
     return pending[-1].version
 
 
-def connect_sync(path: Path | str, *, apply_migrations: bool = True) -> sqlite3.Connection:
+def connect_sync(
+    path: Path | str,
+    *,
+    apply_migrations: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> sqlite3.Connection:
     """A configured synchronous connection (command line, imports, start-up checks).
 
-    Raises DatabaseError with one readable line when the file is not a usable
-    SQLite database; the file is never modified in that case.
+    With `apply_migrations` (start-up and the importer) the file is first
+    checked through and through; without it (the bot's per-upload connections)
+    only its header is. Raises DatabaseError with one readable line when the
+    path is not a usable SQLite database; the file is never modified in that case.
     """
     path = Path(path)
-    if path.exists() and path.is_file():
-        _check_header(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    memory = str(path) == ":memory:"
+    if not memory:
+        check_database(path, thorough=apply_migrations)
     try:
-        _configure(conn)
+        if not memory:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as error:
+        raise DatabaseError(f"cannot open the database at {path}: {_reason(error)}") from None
+    try:
+        _configure(conn, busy_timeout_ms)
         if apply_migrations:
             migrate(conn)
     except sqlite3.DatabaseError as error:
         conn.close()
-        raise DatabaseError(f"cannot use the database at {path}: {error}") from error
+        raise DatabaseError(f"cannot use the database at {path}: {_reason(error)}") from error
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _check_header(path: Path) -> None:
+def check_database(path: Path, *, thorough: bool = True) -> None:
+    """Refuse, with one line and without modifying anything, a path that is not a usable database.
+
+    A missing or empty file is a new shelf (SQLite treats an empty file as an
+    empty database, and `touch` is a common way to prepare the path).
+    """
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file (check DATABASE_PATH)")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise DatabaseError(f"cannot read the database at {path}: {_reason(error)}") from None
+    if not header:
+        return
     # Opening a non-database with WAL pragmas could write a -wal/-shm beside it;
     # look at the header first so a wrong path is left exactly as it was.
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if header and header != b"SQLite format 3\x00":
+    if header != _SQLITE_HEADER:
         raise DatabaseError(
             f"{path} is not a SQLite database (check DATABASE_PATH); the file was left untouched"
         )
+    if thorough:
+        _quick_check(path)
+
+
+def _quick_check(path: Path) -> None:
+    # Read-only, and `immutable` (no locks, no -wal/-shm created) unless a -wal
+    # or hot journal exists: then the file alone is not the whole database, and
+    # SQLite must read (or roll back) that file too, which it already has beside it.
+    sidecars = (Path(f"{path}-wal"), Path(f"{path}-journal"))
+    immutable = not any(sidecar.exists() for sidecar in sidecars)
+    uri = path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+    damaged = (
+        f"{path} is damaged and cannot be used as the shelf; the file was left untouched "
+        "(restore it from a backup, or move it away to start an empty shelf)"
+    )
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(1)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        if is_busy(error):
+            raise DatabaseError(
+                f"the database at {path} is locked by another process; try again"
+            ) from None
+        raise DatabaseError(f"{damaged}: {_reason(error)}") from None
+    if problems != ["ok"]:
+        raise DatabaseError(f"{damaged}: {_reason(problems[0] if problems else 'no answer')}")
+
+
+def _reason(error: BaseException | str) -> str:
+    """An error as one short line: SQLite's integrity reports can span lines."""
+    text = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 async def open_database(
@@ -138,7 +220,7 @@ async def open_database(
     """The bot's long-lived connection, migrated to the latest schema."""
     # Migrate on a short-lived synchronous connection: one code path for the bot
     # and the command line, and start-up errors surface before anything else runs.
-    connect_sync(path).close()
+    connect_sync(path, busy_timeout_ms=busy_timeout_ms).close()
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         # Pragmas that answer with a row leave a statement open until the cursor
@@ -161,6 +243,18 @@ async def open_database(
 _WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
+
+
+async def close_database(db: aiosqlite.Connection) -> None:
+    """Close the shared connection for real, so SQLite checkpoints and removes the -wal.
+
+    A statement still referenced by a cursor that is only reachable through a
+    reference cycle (aiosqlite's result futures can form one) makes SQLite
+    close the connection as a "zombie": the file stays open and the WAL stays
+    beside it. Collecting such garbage first lets every statement finalize.
+    """
+    gc.collect()
+    await db.close()
 
 
 @asynccontextmanager

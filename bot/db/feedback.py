@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.db.connection import transaction
+from bot.db.excerpts import ExcerptPost, insert_posts
 
 __all__ = (
     "EmojiCount",
@@ -70,10 +71,13 @@ async def load_excerpt_ids(db: aiosqlite.Connection) -> set[int]:
 
 
 async def apply_events(
-    db: aiosqlite.Connection, steps: Sequence[tuple[str, Sequence[tuple[object, ...]]]]
+    db: aiosqlite.Connection,
+    steps: Sequence[tuple[str, Sequence[tuple[object, ...]]]],
+    posts: Sequence[ExcerptPost] = (),
 ) -> None:
-    """Apply reaction changes in order, in one transaction."""
+    """Record new excerpt posts, then apply reaction changes in order, in one transaction."""
     async with transaction(db):
+        await insert_posts(db, posts)
         for op, rows in steps:
             await db.executemany(_STEP_SQL[op], rows)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.db.admin import insert_audit
 from bot.db.connection import transaction
 from bot.story import RatingLevel
 
@@ -43,9 +44,15 @@ async def update_guild_settings(
     max_rating: RatingLevel | None = None,
     feedback_emoji: Sequence[str] | None = None,
     moderator_notes: str | None = None,
+    audit: tuple[int | None, str] | None = None,
 ) -> None:
-    """Change the given settings; the ones passed as None stay as they are."""
+    """Change the given settings; the ones passed as None stay as they are.
+
+    `audit` (who, what changed) is logged in the same transaction.
+    """
     async with transaction(db):
+        if audit is not None:
+            await insert_audit(db, guild_id, audit[0], "settings", None, None, audit[1])
         await db.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
         await db.execute(
             "UPDATE guild_settings SET max_rating = coalesce(?, max_rating),"
@@ -83,9 +90,10 @@ class GuildSettingsStore:
         *,
         max_rating: RatingLevel | None = None,
         feedback_emoji: Sequence[str] | None = None,
+        audit: tuple[int | None, str] | None = None,
     ) -> GuildSettings:
         self._cache.pop(guild_id, None)
         await update_guild_settings(
-            self.db, guild_id, max_rating=max_rating, feedback_emoji=feedback_emoji
+            self.db, guild_id, max_rating=max_rating, feedback_emoji=feedback_emoji, audit=audit
         )
         return await self.get(guild_id)

@@ -89,6 +89,13 @@ def _audit(
     )
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may already have rolled back on its own (a full disk, an I/O error);
+    # a second ROLLBACK would then raise and hide the error that matters.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def insert_story(
     conn: sqlite3.Connection,
     guild_id: int,
@@ -96,7 +103,12 @@ def insert_story(
     *,
     added_by: int | None = None,
 ) -> StoredStory:
-    """Store a new story on a guild's shelf, all of it or nothing."""
+    """Store a new story on a guild's shelf, all of it or nothing.
+
+    One transaction: the story row, its sections (and, by trigger, their
+    search rows) and the audit row commit together, so a failure, a busy
+    database or a killed process leaves no trace of a half-stored story.
+    """
     row = _story_row(parsed)
     columns = ", ".join(row)
     placeholders = ", ".join(f":{name}" for name in row)
@@ -122,7 +134,7 @@ def insert_story(
         _audit(conn, guild_id, added_by, "add", story_id, parsed.title)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
 
@@ -167,6 +179,6 @@ def replace_story_text(
         _audit(conn, guild_id, replaced_by, "replace", story_id, parsed.title)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)

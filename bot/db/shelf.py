@@ -29,6 +29,7 @@ __all__ = (
     "random_section",
     "search_sections",
     "section_texts",
+    "story_with_section",
 )
 
 # Markers around the matched words in FTS snippets; the renderer turns them into bold.
@@ -114,16 +115,19 @@ def _levels_sql(levels: Collection[RatingLevel] | None) -> tuple[str, list[str]]
     return f" AND s.rating_level IN ({', '.join('?' * len(values))})", values
 
 
+# One hop to aiosqlite's thread per query: execute, fetch and close together
+# (a cursor's execute, fetch and close would be three).
+
+
 async def _one(
     db: aiosqlite.Connection, sql: str, params: Iterable[object]
 ) -> aiosqlite.Row | None:
-    async with db.execute(sql, tuple(params)) as cursor:
-        return await cursor.fetchone()
+    rows = await db.execute_fetchall(sql, tuple(params))
+    return next(iter(rows), None)
 
 
 async def _all(db: aiosqlite.Connection, sql: str, params: Iterable[object]) -> list[aiosqlite.Row]:
-    async with db.execute(sql, tuple(params)) as cursor:
-        return list(await cursor.fetchall())
+    return list(await db.execute_fetchall(sql, tuple(params)))
 
 
 async def get_story(db: aiosqlite.Connection, guild_id: int, story_id: int) -> StoryRecord | None:
@@ -149,6 +153,44 @@ async def find_story(db: aiosqlite.Connection, guild_id: int, title: str) -> Sto
         (guild_id, title_key(title)),
     )
     return None if row is None else StoryRecord.from_row(row)
+
+
+_SECTION_JOIN = (
+    ", c.title AS section_title, c.body AS section_body, c.word_count AS section_words"
+    " FROM stories s LEFT JOIN sections c ON c.story_id = s.id AND c.position = ?"
+)
+
+
+async def story_with_section(
+    db: aiosqlite.Connection, guild_id: int, title: str | int, position: int
+) -> tuple[StoryRecord | None, SectionRecord | None]:
+    """A story (by title as `find_story` reads it, or by id) and one of its sections, in one query.
+
+    The section is None when the story has no section at that position.
+    """
+    by_id = title if isinstance(title, int) else None
+    if by_id is None:
+        assert isinstance(title, str)
+        match = _ID_VALUE.match(title.strip())
+        by_id = int(match[1]) if match else None
+    condition, key = (
+        ("s.id = ?", by_id) if by_id is not None else ("s.title_key = ?", title_key(str(title)))
+    )
+    columns = ", ".join(f"s.{column.strip()}" for column in _STORY_COLUMNS.split(","))
+    row = await _one(
+        db,
+        f"SELECT {columns}{_SECTION_JOIN} WHERE s.guild_id = ? AND {condition}",
+        (position, guild_id, key),
+    )
+    if row is None:
+        return None, None
+    story = StoryRecord.from_row(row)
+    if row["section_body"] is None:
+        return story, None
+    section = SectionRecord(
+        story.id, position, row["section_title"], row["section_body"], row["section_words"]
+    )
+    return story, section
 
 
 async def get_section(
@@ -314,6 +356,11 @@ async def list_stories(
     return [StoryRecord.from_row(row) for row in rows]
 
 
+# Ranking scores every candidate; a query of common words can match every section
+# of a large shelf, so at most this many matches (in index order) are ranked.
+SEARCH_CANDIDATES = 1_000
+
+
 async def search_sections(
     db: aiosqlite.Connection,
     guild_id: int,
@@ -323,22 +370,45 @@ async def search_sections(
     levels: Collection[RatingLevel] | None = None,
     limit: int = 5,
 ) -> list[SearchHit]:
+    """The best matches for `query` as words, with a snippet of each.
+
+    Two queries: rank up to SEARCH_CANDIDATES matches and keep the best
+    `limit`, then build snippets for just those (a snippet in the ranking
+    query would be built for every candidate).
+    """
     fts = fts_words_query(query)
     if fts is None:
         return []
     level_sql, level_params = _levels_sql(levels)
     story_sql = " AND s.id = ?" if story_id is not None else ""
     story_params = [story_id] if story_id is not None else []
-    rows = await _all(
+    ranked = await _all(
         db,
-        "SELECT s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
-        f" snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
+        "SELECT id, story_id, title, rating_label, rating_level, position, section_title FROM ("
+        " SELECT f.rowid AS id, f.rank AS score, s.id AS story_id, s.title, s.rating_label,"
+        " s.rating_level, c.position, c.title AS section_title"
         " FROM section_fts f JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
-        f" WHERE section_fts MATCH ? AND s.guild_id = ?{level_sql}{story_sql}"
-        " ORDER BY f.rank LIMIT ?",
-        (fts, guild_id, *level_params, *story_params, limit),
+        f" WHERE section_fts MATCH ? AND s.guild_id = ?{level_sql}{story_sql} LIMIT ?"
+        ") ORDER BY score LIMIT ?",
+        (fts, guild_id, *level_params, *story_params, SEARCH_CANDIDATES, limit),
     )
-    return [SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], r[6]) for r in rows]
+    if not ranked:
+        return []
+    one = (
+        f"SELECT rowid, snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
+        " FROM section_fts WHERE section_fts MATCH ? AND rowid = ?"
+    )
+    snippets = dict(
+        await _all(
+            db,
+            " UNION ALL ".join([one] * len(ranked)),
+            [value for r in ranked for value in (fts, r[0])],
+        )
+    )
+    return [
+        SearchHit(r[1], r[2], Rating(r[3], RatingLevel(r[4])), r[5], r[6], snippets.get(r[0], ""))
+        for r in ranked
+    ]
 
 
 async def random_section(
