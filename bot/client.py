@@ -17,6 +17,7 @@ from bot.db.guild_settings import GuildSettingsStore
 from bot.feedback import FeedbackRecorder
 from bot.library import Librarian
 from bot.reading import Reader
+from bot.reconcile import Reconciler
 from bot.settings import Settings
 from bot.tree import StoryshelfTree
 from bot.views import DYNAMIC_ITEMS
@@ -67,6 +68,7 @@ class Storyshelf(commands.AutoShardedBot):
         self.synced_commands = False
         self.feedback: FeedbackRecorder | None = None  # type: ignore[assignment]
         self.reader: Reader | None = None  # type: ignore[assignment]
+        self.reconciler: Reconciler | None = None  # type: ignore[assignment]
 
     @property
     def user_id(self) -> int | None:
@@ -89,6 +91,7 @@ class Storyshelf(commands.AutoShardedBot):
             self._db, flush_interval=self.settings.feedback_flush_interval
         )
         await self.feedback.start()
+        self.reconciler = Reconciler(self, days=self.settings.reconcile_days)
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         for name in extension_names():
             await self.load_extension(name)
@@ -121,6 +124,8 @@ class Storyshelf(commands.AutoShardedBot):
             await self.reader.close()
         for name in list(self.extensions):
             await self.unload_extension(name)
+        if self.reconciler is not None:
+            await self.reconciler.stop()
         if self.feedback is not None:
             await self.feedback.stop()
         if self._db is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ __all__ = ("EmojiKey", "FeedbackEvent", "FeedbackRecorder", "emoji_key")
 
 log = logging.getLogger(__name__)
 
-Op = Literal["add", "remove", "clear", "clear_emoji"]
+Op = Literal["add", "remove", "clear", "clear_emoji", "sync"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class FeedbackEvent:
     message_id: int
     emoji: str = ""
     user_id: int = 0
+    # For "sync": the message's reactions as Discord has them, JSON [[emoji, user id], ...].
+    snapshot: str = ""
 
 
 EmojiKey = str
@@ -70,6 +73,8 @@ class FeedbackRecorder:
         self.excerpt_ids: set[int] = set()
         self._pending: list[FeedbackEvent] = []
         self._posts: list[ExcerptPost] = []
+        # Messages being reconciled: the live events seen for each since its fetch began.
+        self._watched: dict[int, list[FeedbackEvent]] = {}
         self._flush_lock = asyncio.Lock()
         self._urgent: asyncio.Task[None] | None = None
         # A discord.ext.tasks loop: the writer's heartbeat, which also retries a failed flush.
@@ -145,9 +150,32 @@ class FeedbackRecorder:
             self.submit(FeedbackEvent("clear_emoji", payload.message_id, emoji_key(payload.emoji)))
 
     def submit(self, event: FeedbackEvent) -> None:
+        watched = self._watched.get(event.message_id)
+        if watched is not None:
+            watched.append(event)
         self._pending.append(event)
         if len(self._pending) >= self.batch_size:
             self._flush_soon()
+
+    # Reconciliation: a message's reactions fetched from Discord replace the stored
+    # ones. Live events that arrived while the fetch was under way are applied
+    # again after the snapshot; adds and removes are idempotent, so one the
+    # snapshot already reflects changes nothing, and one it missed still counts.
+
+    def watch(self, message_id: int) -> None:
+        """Start remembering live events for a message whose reactions are being fetched."""
+        self._watched[message_id] = []
+
+    def unwatch(self, message_id: int) -> None:
+        self._watched.pop(message_id, None)
+
+    def sync(self, message_id: int, reactions: dict[EmojiKey, list[int]]) -> None:
+        """Queue Discord's current reactions for a message, then what happened meanwhile."""
+        since = self._watched.pop(message_id, [])
+        pairs = [[emoji, user] for emoji, users in reactions.items() for user in users]
+        self.submit(FeedbackEvent("sync", message_id, snapshot=json.dumps(pairs)))
+        for event in since:
+            self.submit(event)
 
     @property
     def pending(self) -> int:
@@ -206,6 +234,10 @@ def _steps(events: list[FeedbackEvent]) -> list[tuple[Op, list[tuple[object, ...
     """Consecutive events of one kind become one executemany, preserving order."""
     steps: list[tuple[Op, list[tuple[object, ...]]]] = []
     for event in events:
+        if event.op == "sync":
+            # Never merged with a neighbour: each snapshot is applied on its own.
+            steps.append(("sync", [(event.message_id, event.snapshot)]))
+            continue
         if event.op in ("add", "remove"):
             row: tuple[object, ...] = (event.message_id, event.emoji, event.user_id)
         elif event.op == "clear_emoji":

@@ -43,6 +43,15 @@ class Feedback(commands.Cog):
     ) -> None:
         self.bot.feedback.emoji_cleared(payload)
 
+    # A shard that (re)connected may have missed reaction events: ask Discord.
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.bot.reconciler.schedule(shard_id)
+
+    @commands.Cog.listener()
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.bot.reconciler.schedule(shard_id)
+
     @app_commands.command(name="feedback", description="Readers' reactions on a story's excerpts")
     @app_commands.describe(title="The story")
     @app_commands.autocomplete(title=any_title)

@@ -25,11 +25,13 @@ def _reader_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
     return app_commands.Cooldown(rate, per)
 
 
-# Per user, per command, sized by COMMAND_COOLDOWN; the tree turns a refusal
-# into a private message with the wait.
-per_user_cooldown = app_commands.checks.dynamic_cooldown(
-    _reader_cooldown, key=lambda interaction: interaction.user.id
-)
+def per_user_cooldown():
+    """A fresh cooldown for one command: each of /read, /excerpt and /search has its
+    own budget per user, sized by COMMAND_COOLDOWN. The tree turns a refusal into a
+    private message with the wait."""
+    return app_commands.checks.dynamic_cooldown(
+        _reader_cooldown, key=lambda interaction: interaction.user.id
+    )
 
 
 @app_commands.guild_only()
@@ -58,7 +60,7 @@ class Reading(commands.Cog):
     async def story(self, interaction: discord.Interaction, title: str) -> None:
         await self.bot.reader.card(interaction, title)
 
-    @per_user_cooldown
+    @per_user_cooldown()
     @app_commands.command(name="read", description="Read a section of a story, behind spoiler tags")
     @app_commands.describe(
         title="The story", section="Section number (default 1)", page="Page of the section"
@@ -73,14 +75,14 @@ class Reading(commands.Cog):
     ) -> None:
         await self.bot.reader.read(interaction, title, section, page)
 
-    @per_user_cooldown
+    @per_user_cooldown()
     @app_commands.command(name="excerpt", description="A short random passage, behind spoiler tags")
     @app_commands.describe(title="From this story (default: any story allowed here)")
     @app_commands.autocomplete(title=readable_title)
     async def excerpt(self, interaction: discord.Interaction, title: str | None = None) -> None:
         await self.bot.reader.excerpt(interaction, title)
 
-    @per_user_cooldown
+    @per_user_cooldown()
     @app_commands.command(name="search", description="Find words in this server's stories")
     @app_commands.describe(query="Words to find", title="Only in this story")
     @app_commands.autocomplete(title=readable_title)

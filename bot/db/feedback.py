@@ -16,18 +16,32 @@ __all__ = (
     "StoryTotals",
     "apply_events",
     "load_excerpt_ids",
+    "recent_posts",
     "section_feedback",
     "story_totals",
 )
 
-# Each step of a flush, by operation. Adds only land on messages that are still
-# excerpts (a story removed meanwhile takes its posts with it).
-_STEP_SQL = {
-    "add": "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
-    " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
-    "remove": "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
-    "clear_emoji": "DELETE FROM reactions WHERE message_id = ? AND emoji = ?",
-    "clear": "DELETE FROM reactions WHERE message_id = ?",
+# Each step of a flush, by operation: statements run in order over the step's rows.
+# Adds only land on messages that are still excerpts (a story removed meanwhile
+# takes its posts with it).
+_STEP_SQL: dict[str, tuple[str, ...]] = {
+    "add": (
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
+    ),
+    "remove": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",),
+    "clear_emoji": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ?",),
+    "clear": ("DELETE FROM reactions WHERE message_id = ?",),
+    # A message's reactions as Discord has them: ?2 is a JSON list of [emoji, user id].
+    "sync": (
+        "DELETE FROM reactions WHERE message_id = ?1 AND (emoji, user_id) NOT IN"
+        " (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
+        " FROM json_each(?2) AS j)",
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
+        " FROM json_each(?2) AS j"
+        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
+    ),
 }
 
 
@@ -65,6 +79,18 @@ async def story_totals(db: aiosqlite.Connection, story_id: int) -> StoryTotals:
     return StoryTotals(per_emoji, readers)
 
 
+async def recent_posts(db: aiosqlite.Connection, *, since: str) -> list[tuple[int, int, int]]:
+    """(message id, guild id, channel id) of excerpts posted at or after `since`, oldest first."""
+    return [
+        (r[0], r[1], r[2])
+        for r in await db.execute_fetchall(
+            "SELECT message_id, guild_id, channel_id FROM excerpt_posts"
+            " WHERE posted_at >= ? ORDER BY posted_at, message_id",
+            (since,),
+        )
+    ]
+
+
 async def load_excerpt_ids(db: aiosqlite.Connection) -> set[int]:
     async with db.execute("SELECT message_id FROM excerpt_posts") as cursor:
         return {row[0] for row in await cursor.fetchall()}
@@ -79,7 +105,8 @@ async def apply_events(
     async with transaction(db):
         await insert_posts(db, posts)
         for op, rows in steps:
-            await db.executemany(_STEP_SQL[op], rows)
+            for sql in _STEP_SQL[op]:
+                await db.executemany(sql, rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,930 @@
+"""Load through the real bot (SimCord): 50 readers and a moderator in one server.
+
+50 readers in one server send a mixed stream of at least 2,000 commands and
+20,000 reactions while a moderator uploads a novel. The script prints commands
+per second, p50/p99 latency for each kind of command, errors, reactions lost
+(compared with what is stored in SQLite), and peak memory. Targets: zero errors
+and zero reactions lost. Speed is compared with `/bench-ping` (a command that
+only replies, registered by this script alone), measured in the same stream.
+
+The shelf: the corpus novels in ../shared/corpus (with ratings a moderator would
+give them; Alice and Pride and Prejudice as General, Carmilla as Teen, A Week in
+the Life as Mature), plus 30 generated stories rated General to Explicit. The
+moderator uploads Les Misérables (3.4 MB, 366 sections) with `/library add`, then
+presses Confirm; readers read it from then on. Without the corpus, all stories
+are generated, and so is a 200-chapter novel for the upload.
+
+The stream (seeded, so runs are comparable). Reader commands (the 2,000): /read
+(any section), Next page, Next section, Read the whole section (on /excerpt
+posts and search results), /excerpt, /search, /stories (and its Next page),
+/story, and title and section autocomplete. General and Teen stories are read
+in #general; Mature, Explicit and unrated ones in the age-restricted
+#after-dark. Reactions (the 20,000): readers add and remove the server's
+feedback emoji, now and then another emoji, on excerpt posts (mostly recent
+ones); about one in eight goes on messages that are not excerpts (readers' chat,
+/stories and /story cards), and a few come from another bot. Neither of those
+may be stored.
+
+SimCord refuses overlapping operations ("operation overlaps active slash"), so
+the actors take turns: one action at a time, the bot's own background work
+(feedback emoji, the feedback writer) settling after each. The moderator's
+upload is interleaved: `/library add` at 40% of the stream, Confirm at 45%.
+
+Time: the cooldown and the feedback writer run on SimCord's virtual clock (a
+command's time is its interaction's snowflake). The bench moves it on by half
+a simulated second per action, 5 s at a time, so each reader acts about every
+25 s and the default stream covers about three hours; the writer flushes
+every simulated second, as in production. A faster simulated pace would keep
+more of the 15-minute timers discord.py gives every ephemeral view (search
+results' Read buttons) alive at once, and SimCord's settling slows with the
+square of the timers alive.
+
+Cooldown: the bot's own setting (`command_cooldown`, 5 uses per 10 s by
+default; `--cooldown USES/SECONDS` sets it), and readers keep within it as
+people would: a reader who has used it up leaves the command to another
+reader, or, if everyone has, time passes. Readers count /read, /excerpt and
+/search together, which is stricter than the bot (a budget per command), so
+they never hit the limit. Refusals are counted and printed apart from errors
+(expected: 0).
+
+Errors: an exception from SimCord, any error the command tree recorded
+(user-facing refusals included: readers only ask for what exists and may be
+read where they ask; cooldown refusals are counted separately), a reply with
+the generic apology, an interaction left unanswered, an autocomplete offering
+nothing for a title's prefix, and any ERROR logged by the bot or discord.py.
+
+Latency: the bot's handling time (from discord.py handing over the interaction
+to the end of the command, autocomplete or button callback, as in
+commands_bench.py) and SimCord's round trip (until all the bot's work settled).
+SimCord polls for settling every 50 ms when the only work left is a callback;
+the bench lowers that poll to 1 ms (SETTLE_POLL), or every reaction would cost
+50 ms of waiting.
+
+Peak memory: the process's peak resident set (ru_maxrss), with the resident set
+before the stream for comparison.
+
+    .venv/bin/python bench/load_bench.py [--readers 50] [--commands 2000]
+        [--reactions 20000] [--seed 1] [--cooldown USES/SECONDS] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import dataclasses
+import json
+import logging
+import random
+import resource
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import discord  # noqa: E402
+import simcord  # noqa: E402
+from discord import app_commands  # noqa: E402
+
+from bot.client import create_bot  # noqa: E402
+from bot.db.connection import connect_sync  # noqa: E402
+from bot.db.guild_settings import DEFAULT_FEEDBACK_EMOJI  # noqa: E402
+from bot.db.library import insert_story  # noqa: E402
+from bot.errors import UserFacingError  # noqa: E402
+from bot.importer import read_story_file  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.story import ParsedStory, Rating, RatingLevel, Section, StoryFileError  # noqa: E402
+from bot.tree import GENERIC_APOLOGY  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# Corpus files seeded onto the shelf, with the rating a moderator would give them.
+SEEDED = {
+    "alice_in_wonderland.txt": RatingLevel.GENERAL,
+    "carmilla.txt": RatingLevel.TEEN,
+    "pride_and_prejudice.txt": RatingLevel.GENERAL,
+    "a_week_in_the_life.txt": None,  # keeps its own rating: R (language), Mature
+}
+UPLOADS = ("les_miserables.txt", "pride_and_prejudice.txt")  # the first one present
+SAFE_HERE = {RatingLevel.GENERAL, RatingLevel.TEEN}  # posted in #general (max rating Teen)
+
+SIMULATED_SECONDS_PER_ACTION = 0.5
+CLOCK_STEP = 5.0  # simulated seconds the clock is moved at a time
+SETTLE_POLL = 0.001  # SimCord's settle poll interval, down from 50 ms
+COOLDOWN_MARGIN = 0.5  # seconds readers keep clear of their cooldown window
+UPLOAD_AT, CONFIRM_AT = 0.40, 0.45  # fractions of the reader commands
+
+WORDS = [
+    "tea", "kettle", "river", "lantern", "winter", "garden", "letter", "harbour",
+    "violin", "shadow", "meadow", "candle", "orchard", "thunder", "library", "ferry",
+    "compass", "velvet", "ember", "willow", "falcon", "marble", "pepper", "quill",
+]  # fmt: skip
+SEARCH_WORDS = [
+    *WORDS,
+    "Alice", "rabbit", "Darcy", "Bennet", "Carmilla", "Laura", "Ianto", "kiss",
+    "Valjean", "Cosette", "bishop", "barricade", "zeppelin",
+]  # fmt: skip
+CHAT = ["anyone reading tonight?", "that chapter!", "brb tea", "no spoilers please", "lol"]
+EXTRA_EMOJI = ("👍", "👋", "⭐")
+
+# Reader commands: kind -> weight (percent).
+MIX = {
+    "read": 24,
+    "next-page": 8,
+    "next-section": 8,
+    "read-section": 4,
+    "excerpt": 12,
+    "search": 12,
+    "stories": 8,
+    "shelf-next": 2,
+    "story": 8,
+    "ac-title": 10,
+    "ac-section": 4,
+}
+LIMITED = {"read", "excerpt", "search"}  # the commands under the per-reader cooldown
+
+
+# --------------------------------------------------------------------------- shelf
+
+
+def generated_story(n: int, rng: random.Random, level: RatingLevel) -> ParsedStory:
+    sections = []
+    for s in range(rng.randint(2, 8)):
+        paragraphs = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(40, 120))).capitalize() + "."
+            for _ in range(rng.randint(2, 12))
+        ]
+        sections.append(Section(f"Part {s + 1}", "\n\n".join(paragraphs)))
+    title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {n:03d}"
+    return ParsedStory(title, "Bench", Rating(level.display, level), tuple(sections))
+
+
+def generated_novel() -> tuple[str, bytes]:
+    chapter = ("The river ran past the lantern and the willow. " * 60 + "\n\n") * 4
+    body = "".join(f"Chapter {i}\n\n{chapter}" for i in range(1, 201))
+    return "big_novel.txt", f"Title: Big Novel\n\nRating: General\n\n{body}".encode()
+
+
+def seed_shelf(settings: Settings, guild_id: int, upload: str | None) -> list[str]:
+    """Put stories on the shelf the way the importer does; returns what was seeded."""
+    rng = random.Random(99)
+    stories: list[ParsedStory] = []
+    for name, level in SEEDED.items():
+        path = CORPUS / name
+        if name == upload or not path.is_file():
+            continue
+        story = read_story_file(path, max_bytes=settings.max_upload_bytes)
+        if level is not None:
+            story = dataclasses.replace(story, rating=Rating(level.display, level))
+        stories.append(story)
+    levels = [RatingLevel.GENERAL, RatingLevel.TEEN, RatingLevel.TEEN, RatingLevel.MATURE]
+    levels.append(RatingLevel.EXPLICIT)
+    stories += [generated_story(n, rng, levels[n % len(levels)]) for n in range(30)]
+    conn = connect_sync(settings.database_path)
+    try:
+        for story in stories:
+            insert_story(conn, guild_id, story)
+    finally:
+        conn.close()
+    return [s.title for s in stories]
+
+
+@dataclasses.dataclass(frozen=True)
+class ShelfStory:
+    title: str
+    level: RatingLevel
+    sections: int
+
+
+def shelf_stories(path: Path, guild_id: int) -> list[ShelfStory]:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT title, rating_level, section_count FROM stories WHERE guild_id = ?",
+            (guild_id,),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [ShelfStory(title, RatingLevel(level), count) for title, level, count in rows]
+
+
+def feedback_emoji(path: Path, guild_id: int) -> tuple[str, ...]:
+    """The server's feedback emoji, as the bot reads them (the default unless changed)."""
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT feedback_emoji FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return tuple(json.loads(row[0])) if row and row[0] else DEFAULT_FEEDBACK_EMOJI
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+class LogCapture(logging.Handler):
+    """Every WARNING and ERROR logged by the bot or discord.py, instead of stderr."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        self.records.append(record)
+
+
+# A message readers see and can react to: the bot's replies, or readers' own chat.
+Message = simcord.ResponseMessage | discord.Message
+
+
+def buttons(env: Any, message: simcord.ResponseMessage) -> dict[str, bool]:
+    """A message's buttons as they are now: label -> enabled."""
+    stored = env.backend.get_message(message.channel_id, message.id)
+    found: dict[str, bool] = {}
+    for row in stored.components:
+        for item in row.get("components", []):
+            if item.get("type") == 2 and item.get("label"):
+                found[item["label"]] = not item.get("disabled", False)
+    return found
+
+
+# --------------------------------------------------------------------------- the load
+
+
+class Load:
+    def __init__(self, env: Any, settings: Settings, args: argparse.Namespace) -> None:
+        self.env = env
+        self.bot = env.bot
+        self.settings = settings
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.handled: list[float] = []
+        self.bot_time: dict[str, list[float]] = collections.defaultdict(list)
+        self.round_trip: dict[str, list[float]] = collections.defaultdict(list)
+        self.errors: list[str] = []
+        self.cooldown_refusals: collections.Counter[str] = collections.Counter()
+        self.cooldown_waits = 0
+        self.refused = False  # the last action was refused by the cooldown
+        self.cursor = 0
+        self.virtual = 0.0  # simulated seconds since the stream began
+        self.time_advancing = 0.0  # wall time spent in advance_time (writer ticks)
+        self.uses: dict[int, collections.deque[float]] = collections.defaultdict(collections.deque)
+        # What readers did, to check against the database.
+        self.reading: list[Message] = []  # posts with page and section buttons
+        self.excerpts: list[Message] = []  # /excerpt posts ("Read the whole section")
+        self.posts: list[Message] = []  # every excerpt post
+        self.others: list[Message] = []  # messages that are not excerpts
+        self.shelves: list[Message] = []  # /stories posts
+        self.searches: collections.deque[tuple[Any, simcord.ResponseMessage]] = collections.deque(
+            maxlen=100
+        )
+        self.live: dict[bool, list[tuple[int, str, int]]] = {True: [], False: []}
+        self.live_at: dict[bool, dict[tuple[int, str, int], int]] = {True: {}, False: {}}
+        self.message_of: dict[int, Message] = {}
+        self.bot_reactions: set[tuple[int, str]] = set()
+        self.reaction_counts: collections.Counter[str] = collections.Counter()
+        self.upload: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ world
+
+    def arrange(self) -> None:
+        env = self.env
+        self.guild = env.create_guild(name="Book Club")
+        mods = self.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+        self.general = self.guild.create_text_channel("general")
+        self.after_dark = self.guild.create_text_channel("after-dark")
+        # SimCord does not model age-restricted channels: flag the bot's cached one.
+        env.bot.get_channel(self.after_dark.id).nsfw = True
+        self.readers = [
+            self.guild.add_member(env.create_user(f"reader{n:02d}"))
+            for n in range(self.args.readers)
+        ]
+        self.by_id = {reader.id: reader for reader in self.readers}
+        self.moderator = self.guild.add_member(env.create_user("moderator"), roles=[mods])
+        self.other_bot = self.guild.add_member(env.create_user("otherbot", bot=True))
+
+    def instrument(self) -> None:
+        tree = self.bot.tree
+        original_call = tree._call
+        store = self.bot._connection._view_store
+        original_item_call = store.schedule_dynamic_item_call
+
+        async def timed_call(interaction: discord.Interaction) -> None:
+            start = time.perf_counter()
+            try:
+                await original_call(interaction)
+            finally:
+                self.handled.append(time.perf_counter() - start)
+
+        async def timed_item_call(*args: Any, **kwargs: Any) -> None:
+            start = time.perf_counter()
+            try:
+                await original_item_call(*args, **kwargs)
+            finally:
+                self.handled.append(time.perf_counter() - start)
+
+        tree._call = timed_call  # type: ignore[method-assign]
+        store.schedule_dynamic_item_call = timed_item_call  # type: ignore[method-assign]
+
+    # ------------------------------------------------------------------ acting
+
+    async def act(self, kind: str, action: Awaitable[Any], *, timed: bool = True) -> Any:
+        """One SimCord action: time it, and note every way it could have gone wrong."""
+        self.handled.clear()
+        self.refused = False
+        problems: list[str] = []
+        start = time.perf_counter()
+        try:
+            result = await action
+        except Exception as error:
+            result = None
+            problems.append(f"{type(error).__name__}: {error}")
+        else:
+            self.round_trip[kind].append(time.perf_counter() - start)
+        if timed and result is not None:
+            if len(self.handled) == 1:
+                self.bot_time[kind].append(self.handled[0])
+            else:
+                problems.append(f"handled {len(self.handled)} times, expected once")
+        for error in self.env.errors_since(self.cursor):
+            if isinstance(error, app_commands.CommandOnCooldown):
+                self.cooldown_refusals[kind] += 1
+                self.refused = True
+                continue
+            original = getattr(error, "original", error)
+            expected = isinstance(original, UserFacingError | StoryFileError)
+            label = "refused" if expected else "raised"
+            problems.append(f"{label} {type(original).__name__}: {original}")
+        self.cursor = self.env.error_cursor
+        if isinstance(result, simcord.InteractionResult):
+            if not result.acknowledged:
+                problems.append("never answered")
+            replies = [result.response] if result.response else []
+            replies += result.followups
+            if any(GENERIC_APOLOGY in reply.content for reply in replies):
+                problems.append("answered with the generic apology")
+        if problems:
+            self.errors.append(f"{kind}: " + "; ".join(problems))
+        return result
+
+    async def keep_time(self, step: int) -> None:
+        """Advance the virtual clock so it keeps pace with the stream."""
+        target = step * SIMULATED_SECONDS_PER_ACTION
+        if target - self.virtual >= CLOCK_STEP:
+            await self.advance(target - self.virtual)
+
+    async def advance(self, seconds: float) -> None:
+        start = time.perf_counter()
+        await self.env.advance_time(seconds)
+        self.time_advancing += time.perf_counter() - start
+        self.virtual += seconds
+
+    # ------------------------------------------------------------------ readers
+
+    def readable(self, level: RatingLevel) -> Any:
+        """A channel a reader would read a story of this rating in."""
+        if level in SAFE_HERE and self.rng.random() < 0.7:
+            return self.general
+        return self.after_dark
+
+    def pick_story(self, channel: Any | None = None) -> ShelfStory:
+        if channel is self.general:
+            return self.rng.choice([s for s in self.stories if s.level in SAFE_HERE])
+        return self.rng.choice(self.stories)
+
+    def within_cooldown(self, reader: Any) -> bool:
+        rate, per = self.cooldown
+        uses = self.uses[reader.id]
+        while uses and uses[0] <= self.virtual - per - COOLDOWN_MARGIN:
+            uses.popleft()
+        return len(uses) < rate
+
+    async def limited_reader(self) -> Any:
+        """A reader who may use /read, /excerpt or /search now (others wait their turn)."""
+        candidates = self.rng.sample(self.readers, len(self.readers))
+        while True:
+            for reader in candidates:
+                if self.within_cooldown(reader):
+                    self.uses[reader.id].append(self.virtual)
+                    return reader
+            # Everyone has used up their budget: time passes until someone may again.
+            self.cooldown_waits += 1
+            rate, per = self.cooldown
+            soonest = min(self.uses[reader.id][0] for reader in self.readers)
+            await self.advance(max(soonest + per + COOLDOWN_MARGIN - self.virtual, 0.1))
+
+    def recent(self, posts: list[Message]) -> Message:
+        if self.rng.random() < 0.7:
+            return self.rng.choice(posts[-100:])
+        return self.rng.choice(posts)
+
+    def new_post(self, kind: str, result: Any, into: list[Message]) -> None:
+        response = result.response if result is not None else None
+        if response is None or response.ephemeral:
+            if result is not None and not self.refused:
+                self.errors.append(f"{kind}: no public excerpt was posted")
+            return
+        into.append(response)
+        self.posts.append(response)
+        self.message_of[response.id] = response
+
+    def new_other(self, result: Any) -> None:
+        response = result.response if result is not None else None
+        if response is not None and not response.ephemeral:
+            self.others.append(response)
+            self.message_of[response.id] = response
+
+    async def command(self, kind: str) -> None:
+        rng = self.rng
+        if kind == "next-page":
+            for _ in range(10):
+                if not self.reading:
+                    break
+                post = self.recent(self.reading)
+                if buttons(self.env, post).get("Next page ▶"):
+                    reader = rng.choice(self.readers)
+                    await self.act(kind, reader.click(post, label="Next page ▶"))
+                    return
+            kind = "read"
+        if kind == "next-section":
+            for _ in range(10):
+                if not self.reading:
+                    break
+                post = self.recent(self.reading)
+                if buttons(self.env, post).get("Next section ⏭"):
+                    reader = rng.choice(self.readers)
+                    result = await self.act(kind, reader.click(post, label="Next section ⏭"))
+                    self.new_post(kind, result, self.reading)
+                    return
+            kind = "read"
+        if kind == "read-section":
+            if self.searches and (rng.random() < 0.5 or not self.excerpts):
+                reader, message = rng.choice(self.searches)
+                labels = [label for label in buttons(self.env, message) if label.startswith("Read")]
+                label = rng.choice(labels)
+                result = await self.act(kind, reader.click(message, label=label))
+                self.new_post(kind, result, self.reading)
+                return
+            if self.excerpts:
+                post = self.recent(self.excerpts)
+                reader = rng.choice(self.readers)
+                result = await self.act(kind, reader.click(post, label="Read the whole section"))
+                self.new_post(kind, result, self.reading)
+                return
+            kind = "read"
+        if kind == "shelf-next":
+            for _ in range(10):
+                if not self.shelves:
+                    break
+                post = self.recent(self.shelves)
+                if buttons(self.env, post).get("Next ▶"):
+                    reader = rng.choice(self.readers)
+                    await self.act(kind, reader.click(post, label="Next ▶"))
+                    return
+            kind = "stories"
+
+        if kind in LIMITED:
+            reader = await self.limited_reader()
+        else:
+            reader = rng.choice(self.readers)
+        if kind == "read":
+            story = self.pick_story()
+            channel = self.readable(story.level)
+            section = rng.randint(1, story.sections)
+            result = await self.act(
+                kind, reader.slash(channel, "read", title=story.title, section=section)
+            )
+            self.new_post(kind, result, self.reading)
+        elif kind == "excerpt":
+            channel = rng.choice([self.general, self.after_dark])
+            options = {}
+            if rng.random() < 0.5:
+                options["title"] = self.pick_story(channel).title
+            result = await self.act(kind, reader.slash(channel, "excerpt", **options))
+            self.new_post(kind, result, self.excerpts)
+        elif kind == "search":
+            channel = rng.choice([self.general, self.after_dark])
+            options = {"query": " ".join(rng.sample(SEARCH_WORDS, rng.choice((1, 1, 2))))}
+            if rng.random() < 0.25:
+                options["title"] = self.pick_story(channel).title
+            result = await self.act(kind, reader.slash(channel, "search", **options))
+            response = result.response if result is not None else None
+            if response is not None and any(
+                label.startswith("Read") for label in buttons(self.env, response)
+            ):
+                self.searches.append((reader, response))
+        elif kind == "stories":
+            channel = rng.choice([self.general, self.after_dark])
+            options: dict[str, Any] = {}
+            roll = rng.random()
+            if roll < 0.25:
+                options["rating"] = rng.choice(list(RatingLevel)).value
+            elif roll < 0.5:
+                options["query"] = rng.choice(WORDS)
+            result = await self.act(kind, reader.slash(channel, "stories", **options))
+            self.new_other(result)
+            if result is not None and result.response and buttons(self.env, result.response):
+                self.shelves.append(result.response)
+        elif kind == "story":
+            story = self.pick_story()
+            channel = self.readable(story.level)
+            result = await self.act(kind, reader.slash(channel, "story", title=story.title))
+            self.new_other(result)
+        elif kind == "ac-title":
+            story = self.pick_story()
+            channel = self.readable(story.level)
+            command = rng.choice(["read", "excerpt", "search", "story"])
+            typed = story.title[: rng.randint(1, 4)].lower()
+            choices = await self.act(kind, reader.autocomplete(channel, command, "title", typed))
+            if choices is not None and not choices:
+                self.errors.append(f"{kind}: nothing offered for {typed!r} ({story.title})")
+        elif kind == "ac-section":
+            story = self.pick_story()
+            channel = self.readable(story.level)
+            typed = rng.choice(["", str(rng.randint(1, story.sections))])
+            choices = await self.act(
+                kind, reader.autocomplete(channel, "read", "section", typed, title=story.title)
+            )
+            if choices is not None and not choices:
+                self.errors.append(f"{kind}: nothing offered for {typed!r} ({story.title})")
+        else:
+            raise AssertionError(kind)
+
+    async def ping(self) -> None:
+        reader = self.rng.choice(self.readers)
+        await self.act("ping", reader.slash(self.general, "bench-ping"))
+
+    # ------------------------------------------------------------------ reactions
+
+    def _remember(self, excerpt: bool, key: tuple[int, str, int]) -> None:
+        self.live_at[excerpt][key] = len(self.live[excerpt])
+        self.live[excerpt].append(key)
+
+    def _forget(self, excerpt: bool, key: tuple[int, str, int]) -> None:
+        live, index = self.live[excerpt], self.live_at[excerpt]
+        at = index.pop(key)
+        last = live.pop()
+        if at < len(live):
+            live[at] = last
+            index[last] = at
+
+    async def reaction(self) -> None:
+        rng = self.rng
+        excerpt = bool(self.posts) and rng.random() >= 0.12
+        live = self.live[excerpt]
+        if live and rng.random() < 0.3:
+            key = rng.choice(live)
+            message_id, emoji, user_id = key
+            post = self.message_of[message_id]
+            await self.act("unreact", self.by_id[user_id].unreact(post, emoji), timed=False)
+            self._forget(excerpt, key)
+            self.reaction_counts["removed"] += 1
+            return
+        pool = self.posts if excerpt else self.others
+        for _ in range(20):
+            post = self.recent(pool)
+            emoji = rng.choice(self.emoji) if rng.random() < 0.9 else rng.choice(EXTRA_EMOJI)
+            if excerpt and rng.random() < 0.01:
+                if (post.id, emoji) in self.bot_reactions:
+                    continue
+                await self.act("react", self.other_bot.react(post, emoji), timed=False)
+                self.bot_reactions.add((post.id, emoji))
+                self.reaction_counts["by another bot"] += 1
+                return
+            reader = rng.choice(self.readers)
+            key = (post.id, emoji, reader.id)
+            if key in self.live_at[excerpt]:
+                continue
+            await self.act("react", reader.react(post, emoji), timed=False)
+            self._remember(excerpt, key)
+            self.reaction_counts["added"] += 1
+            if not excerpt:
+                self.reaction_counts["on non-excerpts"] += 1
+            return
+        raise RuntimeError("could not find a new reaction to add")
+
+    async def chat(self) -> None:
+        reader = self.rng.choice(self.readers)
+        channel = self.rng.choice([self.general, self.after_dark])
+        message = await reader.send(channel, self.rng.choice(CHAT))
+        self.others.append(message)
+        self.message_of[message.id] = message
+
+    # ------------------------------------------------------------------ moderator
+
+    async def upload_add(self) -> None:
+        filename, data = self.upload["file"]
+        options = {"rating": "General"} if filename != "big_novel.txt" else {}
+        result = await self.act(
+            "library add",
+            self.moderator.slash(self.general, "library add", file=(filename, data), **options),
+        )
+        preview = result.response if result is not None else None
+        if preview is None or "Confirm" not in buttons(self.env, preview):
+            self.errors.append(f"library add: no preview to confirm ({preview!r})")
+        self.upload["preview"] = preview
+
+    async def upload_confirm(self) -> None:
+        preview = self.upload.get("preview")
+        if preview is None:
+            return
+        await self.act(
+            "library confirm", self.moderator.click(preview, label="Confirm"), timed=False
+        )
+        before = len(self.stories)
+        self.stories = shelf_stories(self.settings.database_path, self.guild.id)
+        if len(self.stories) != before + 1:
+            self.errors.append("library confirm: the novel was not stored")
+        self.upload["stored"] = [s for s in self.stories if s.title not in self.seeded_titles]
+
+    # ------------------------------------------------------------------ the stream
+
+    async def run(self) -> None:
+        rng = self.rng
+        self.arrange()
+        self.instrument()
+        upload = next((CORPUS / n for n in UPLOADS if (CORPUS / n).is_file()), None)
+        self.upload["file"] = (
+            (upload.name, upload.read_bytes()) if upload is not None else generated_novel()
+        )
+        self.seeded_titles = set(
+            seed_shelf(self.settings, self.guild.id, upload.name if upload else None)
+        )
+        self.stories = shelf_stories(self.settings.database_path, self.guild.id)
+        self.emoji = feedback_emoji(self.settings.database_path, self.guild.id)
+        self.cooldown = self.settings.command_cooldown
+        for _ in range(10):
+            await self.chat()
+        for _ in range(5):  # warm up the trivial command and /read
+            await self.ping()
+            story = self.pick_story(self.general)
+            reader = await self.limited_reader()
+            await self.act("warm-up", reader.slash(self.general, "read", title=story.title))
+        self.round_trip.clear()
+        self.bot_time.clear()
+
+        kinds, weights = zip(*MIX.items(), strict=True)
+        commands, reactions = self.args.commands, self.args.reactions
+        done_commands = done_reactions = step = 0
+        upload_at, confirm_at = int(commands * UPLOAD_AT), int(commands * CONFIRM_AT)
+        self.rss_before = rss_mb()
+        start = time.perf_counter()
+        while done_commands < commands or done_reactions < reactions:
+            step += 1
+            await self.keep_time(step)
+            left_c, left_r = commands - done_commands, reactions - done_reactions
+            if rng.random() < left_c / (left_c + left_r):
+                if done_commands == upload_at and "preview" not in self.upload:
+                    await self.upload_add()
+                if done_commands == confirm_at and "stored" not in self.upload:
+                    await self.upload_confirm()
+                await self.command(rng.choices(kinds, weights)[0])
+                done_commands += 1
+                if done_commands % 10 == 0:
+                    await self.ping()
+            else:
+                await self.reaction()
+                done_reactions += 1
+                if done_reactions % 150 == 0:
+                    await self.chat()
+        self.stream_seconds = time.perf_counter() - start
+        self.done = (done_commands, done_reactions)
+
+        flush_start = time.perf_counter()
+        await self.bot.feedback.flush()
+        await self.env.settle()
+        self.flush_seconds = time.perf_counter() - flush_start
+        self.check_database()
+
+    def check_database(self) -> None:
+        conn = sqlite3.connect(self.settings.database_path)
+        try:
+            stored = set(conn.execute("SELECT message_id, emoji, user_id FROM reactions"))
+            recorded = {row[0] for row in conn.execute("SELECT message_id FROM excerpt_posts")}
+        finally:
+            conn.close()
+        expected = set(self.live[True])
+        self.expected, self.stored = expected, stored
+        self.posts_recorded = sum(1 for post in self.posts if post.id in recorded)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(load: Load, args: argparse.Namespace, elapsed: float, captured: LogCapture) -> bool:
+    ms = 1000.0
+    ping_bot, ping_trip = load.bot_time["ping"], load.round_trip["ping"]
+    ping_p50, ping_p99 = statistics.median(ping_bot), pct(ping_bot, 0.99)
+    commands = [k for k in MIX if load.round_trip.get(k)]
+    n_commands, n_reactions = load.done
+    filename, data = load.upload["file"]
+    stored = load.upload.get("stored") or []
+    rate, per = load.cooldown
+
+    print(
+        f"Storyshelf load: {args.readers} readers in one server, {n_commands:,} commands,"
+        f" {n_reactions:,} reactions,"
+        f" one moderator upload (SimCord {simcord.__version__}, discord.py {discord.__version__})"
+    )
+    print(
+        f"shelf: {len(load.seeded_titles)} stories seeded"
+        f" ({'corpus + generated' if CORPUS.is_dir() else 'generated; corpus absent'});"
+        f" uploaded {filename} ({len(data) / 1e6:.1f} MB)"
+        + (f" → “{stored[0].title}”, {stored[0].sections} sections" if stored else "")
+    )
+    print(
+        f"cooldown: {rate} uses per {per:g} s per reader on /read, /excerpt and /search together"
+        f" ({'the bot default' if args.cooldown is None else 'set with --cooldown'});"
+        f" readers keep within it; simulated time {load.virtual / 3600:.1f} h"
+    )
+    print(
+        f"elapsed {elapsed:.1f} s: stream {load.stream_seconds:.1f} s"
+        f" (of which advancing the virtual clock {load.time_advancing:.1f} s),"
+        f" final flush {load.flush_seconds * ms:.0f} ms"
+    )
+    print()
+    print("latency           n   bot p50 ms (x ping)  bot p99 ms (x ping)  round trip p50 / p99 ms")
+
+    def row(kind: str, bot: list[float], trip: list[float]) -> None:
+        cells = f"{kind:<16}{len(trip):>5}"
+        if bot:
+            p50, p99 = statistics.median(bot), pct(bot, 0.99)
+            cells += f"   {p50 * ms:7.2f} ({p50 / ping_p50:5.2f}x)   {p99 * ms:7.2f}"
+            cells += f" ({p99 / ping_p99:5.2f}x)"
+        else:
+            cells += " " * 40
+        cells += f"   {statistics.median(trip) * ms:7.2f} / {pct(trip, 0.99) * ms:7.2f}"
+        print(cells)
+
+    row("ping", ping_bot, ping_trip)
+    for kind in commands:
+        row(kind, load.bot_time[kind], load.round_trip[kind])
+    all_bot = [t for k in commands for t in load.bot_time[k]]
+    all_trip = [t for k in commands for t in load.round_trip[k]]
+    row("all commands", all_bot, all_trip)
+    for kind in ("react", "unreact", "library add", "library confirm"):
+        if load.round_trip.get(kind):
+            row(kind, load.bot_time.get(kind, []), load.round_trip[kind])
+
+    command_time = sum(all_trip)
+    ping_rate = len(ping_trip) / sum(ping_trip)
+    command_rate = n_commands / command_time
+    reactions = load.round_trip["react"] + load.round_trip["unreact"]
+    print()
+    print(
+        f"throughput: {n_commands / load.stream_seconds:,.0f} commands/s over the whole mixed"
+        f" stream; {command_rate:,.0f} commands/s of command time, vs the trivial"
+        f" command's {ping_rate:,.0f}/s in the same run ({command_rate / ping_rate:.2f}x)"
+    )
+    print(
+        f"reactions: {len(reactions):,} ({load.reaction_counts['added']:,} added,"
+        f" {load.reaction_counts['removed']:,} removed,"
+        f" {load.reaction_counts['on non-excerpts']:,} of the adds on non-excerpt messages,"
+        f" {load.reaction_counts['by another bot']:,} by another bot);"
+        f" {len(reactions) / sum(reactions):,.0f}/s of reaction time"
+    )
+
+    errors = load.errors
+    logged_errors = [r for r in captured.records if r.levelno >= logging.ERROR]
+    warnings = [r for r in captured.records if r.levelno < logging.ERROR]
+    print()
+    print(
+        f"errors: {len(errors)} interactions, {len(logged_errors)} ERROR log records (target: zero)"
+    )
+    for line, count in collections.Counter(errors).most_common(10):
+        print(f"  {count} x {line}")
+    for record in logged_errors[:2]:
+        print(f"  logged by {record.name}: {record.getMessage()}")
+        if record.exc_text:
+            print("    " + record.exc_text.replace("\n", "\n    "))
+    refusals = sum(load.cooldown_refusals.values())
+    print(
+        f"cooldown refusals: {refusals} (not errors; {dict(load.cooldown_refusals) or 'none'});"
+        f" times every reader had used their budget: {load.cooldown_waits}"
+    )
+    if warnings:
+        print(f"warnings logged: {len(warnings)}")
+        for line, count in collections.Counter(
+            f"{r.name}: {r.getMessage()[:120]}" for r in warnings
+        ).most_common(5):
+            print(f"  {count} x {line}")
+    missing = load.expected - load.stored
+    extra = load.stored - load.expected
+    print(
+        f"reactions lost: expected {len(load.expected):,} stored reactions, stored"
+        f" {len(load.stored):,}, missing {len(missing)}, extra {len(extra)} (target: zero)"
+    )
+    for key in sorted(missing)[:5]:
+        print(f"  missing {key}")
+    for key in sorted(extra)[:5]:
+        print(f"  extra {key}")
+    print(
+        f"excerpt posts: {len(load.posts):,} posted, {load.posts_recorded:,} recorded;"
+        f" failed feedback flushes: {load.bot.feedback.failed_flushes}"
+    )
+    print(
+        f"peak memory: {peak_rss_mb():.0f} MB resident (ru_maxrss);"
+        f" {load.rss_before:.0f} MB before the stream"
+    )
+    ok = not errors and not logged_errors and not missing and not extra
+    ok = ok and load.posts_recorded == len(load.posts)
+    print(f"result: {'PASS' if ok else 'FAIL'} (zero errors, zero reactions lost)")
+    return ok
+
+
+def add_ping(bot: discord.Client) -> None:
+    """The trivial command every figure is compared with; only this script has it."""
+
+    @app_commands.command(name="bench-ping", description="trivial reply")
+    async def ping(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pong")
+
+    bot.tree.add_command(ping)  # type: ignore[attr-defined]
+
+
+async def main_async(args: argparse.Namespace) -> bool:
+    captured = LogCapture()
+    logging.getLogger().addHandler(captured)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        cooldown = {"command_cooldown": args.cooldown} if args.cooldown else {}
+        settings = Settings(database_path=Path(tmp, "load.db"), shard_count=1, **cooldown)
+        bot = create_bot(settings)
+        add_ping(bot)
+        async with simcord.run(bot, check_errors=False) as env:
+            load = Load(env, settings, args)
+            await load.run()
+        if bot.feedback is not None and bot._db is not None:
+            await bot.close_resources()
+    return report(load, args, time.perf_counter() - start, captured)
+
+
+def faster_settling() -> None:
+    """Poll for settling every SETTLE_POLL seconds instead of SimCord's 50 ms."""
+    original: Callable[..., Awaitable[None]] = simcord.Env._settle_internal
+
+    async def settle(self: simcord.Env, *, idle: float = SETTLE_POLL, **kwargs: Any) -> None:
+        await original(self, idle=min(idle, SETTLE_POLL), **kwargs)
+
+    simcord.Env._settle_internal = settle  # type: ignore[method-assign]
+
+
+def cooldown(value: str) -> tuple[int, float]:
+    uses, _, seconds = value.partition("/")
+    return int(uses), float(seconds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--commands", type=int, default=2000)
+    parser.add_argument("--reactions", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--cooldown",
+        type=cooldown,
+        default=None,
+        metavar="USES/SECONDS",
+        help="the bot's command_cooldown (default: the Settings default)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 200 commands, 2,000 reactions"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.commands, args.reactions = 200, 2000
+    faster_settling()
+    return 0 if asyncio.run(main_async(args)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
