@@ -1,9 +1,13 @@
 """Command latency through the real bot (SimCord), against a trivial command in the same run.
 
 For shelves of 10, 1,000 and 10,000 stories in one server, measures `/read`,
-`/search` and title autocomplete, each next to `/bench-ping` (a command that
-only replies, registered by this script alone), interleaved so both see the
-same machine. Prints p50, p99 and the ratios.
+`/search` and title autocomplete, each next to a trivial command registered
+by this script alone that does no work but answers in the same shape
+(`/bench-post`: a public 1,800-character post with three buttons, like
+/read's; `/bench-results`: a private answer with five buttons, like
+/search's; `/bench-choose`: 25 fixed autocomplete choices), interleaved so
+both see the same machine. Prints p50, p99 and the ratios, and the ratio to
+a bare "pong" too.
 
 The latency is the bot's: from the moment discord.py hands the interaction to
 the command tree until the command (response sent, feedback emoji added, post
@@ -111,6 +115,60 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def trivial_commands() -> list[app_commands.Command]:
+    """Commands that do no work but answer in the shape of the real ones.
+
+    SimCord's handling of a reply (copying and validating its components,
+    storing the message) is part of every figure; answering with the same
+    shape leaves the bot's own work as the difference. `bench-ping` is the
+    bare "pong", for reference.
+    """
+
+    @app_commands.command(name="bench-ping", description="trivial reply")
+    async def ping(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pong")
+
+    def buttons(count: int) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        for n in range(count):
+            view.add_item(discord.ui.Button(label=f"Button {n}", custom_id=f"bench:{n}"))
+        return view
+
+    @app_commands.command(name="bench-post", description="a public post shaped like /read's")
+    async def post(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            "x" * 1_800, view=buttons(3), allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="bench-results", description="a private answer like /search's")
+    async def results(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            "x" * 1_500,
+            view=buttons(5),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="bench-choose", description="25 fixed autocomplete choices")
+    async def choose(interaction: discord.Interaction, title: str) -> None:
+        await interaction.response.send_message(title)
+
+    @choose.autocomplete("title")
+    async def fixed(interaction: discord.Interaction, current: str):
+        return [app_commands.Choice(name=f"Title {n:02d}", value=f"#{n}") for n in range(25)]
+
+    return [ping, post, results, choose]
+
+
+# Each real measure and the trivial one it is compared with.
+BASELINE = {
+    "read": "post",
+    "search": "results",
+    "search-all": "results",
+    "autocomplete": "choose",
+}
+
+
 async def measure(size: int, samples: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # One reader sends every command: lift the per-user cooldown, which
@@ -119,12 +177,8 @@ async def measure(size: int, samples: int) -> None:
             database_path=Path(tmp, "bench.db"), shard_count=1, command_cooldown=(10**9, 1.0)
         )
         bot = create_bot(settings)
-
-        @app_commands.command(name="bench-ping", description="trivial reply")
-        async def ping(interaction: discord.Interaction) -> None:
-            await interaction.response.send_message("pong")
-
-        bot.tree.add_command(ping)
+        for command in trivial_commands():
+            bot.tree.add_command(command)
         async with simcord.run(bot) as env:
             guild = env.create_guild(name="bench")
             channel = guild.create_text_channel("general")
@@ -132,7 +186,7 @@ async def measure(size: int, samples: int) -> None:
             titles = fill(settings.database_path, guild.id, size)
             rng = random.Random(7)
             timings: dict[str, list[float]] = {
-                k: [] for k in ("ping", "read", "search", "search-all", "autocomplete")
+                k: [] for k in ("ping", "post", "results", "choose", *BASELINE)
             }
             handled: list[float] = []
             original_call = bot.tree._call
@@ -152,44 +206,53 @@ async def measure(size: int, samples: int) -> None:
                 assert len(handled) == 1, handled
                 timings[kind].append(handled[0])
 
+            def typed(title: str) -> str:
+                return title.split()[0][: rng.randint(1, 4)].lower()
+
             for _ in range(5):  # warm up every path once
-                await reader.slash(channel, "bench-ping")
+                await reader.slash(channel, "bench-post")
                 await reader.slash(channel, "read", title=titles[0])
             for _ in range(samples):
                 title = rng.choice(titles)
                 await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("post", reader.slash(channel, "bench-post"))
                 await timed(
                     "read", reader.slash(channel, "read", title=title, section=rng.randint(1, 3))
                 )
-                await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("results", reader.slash(channel, "bench-results"))
                 await timed(
                     "search", reader.slash(channel, "search", query=name(rng.randrange(size)))
                 )
-                await timed("ping", reader.slash(channel, "bench-ping"))
+                await timed("results", reader.slash(channel, "bench-results"))
                 await timed(
                     "search-all",
                     reader.slash(channel, "search", query=" ".join(rng.sample(WORDS, 2))),
                 )
-                await timed("ping", reader.slash(channel, "bench-ping"))
                 await timed(
-                    "autocomplete",
-                    reader.autocomplete(
-                        channel, "read", "title", title.split()[0][: rng.randint(1, 4)].lower()
-                    ),
+                    "choose", reader.autocomplete(channel, "bench-choose", "title", typed(title))
                 )
+                await timed(
+                    "autocomplete", reader.autocomplete(channel, "read", "title", typed(title))
+                )
+            # SimCord never closes the bot; the database thread would keep the process alive.
+            await bot.close_resources()
 
-        ping_p50 = statistics.median(timings["ping"])
-        ping_p99 = pct(timings["ping"], 0.99)
+        def ms(values: list[float], q: float) -> float:
+            return (statistics.median(values) if q == 0.5 else pct(values, q)) * 1000
+
+        ping = timings["ping"]
         print(
-            f"shelf of {size:,} stories ({samples} samples each); trivial command"
-            f" p50 {ping_p50 * 1000:.2f} ms, p99 {ping_p99 * 1000:.2f} ms"
+            f"shelf of {size:,} stories ({samples} samples each); bare 'pong'"
+            f" p50 {ms(ping, 0.5):.2f} ms, p99 {ms(ping, 0.99):.2f} ms"
         )
-        for kind in ("read", "search", "search-all", "autocomplete"):
-            p50 = statistics.median(timings[kind])
-            p99 = pct(timings[kind], 0.99)
+        for kind, base in BASELINE.items():
+            ours, theirs = timings[kind], timings[base]
             print(
-                f"  {kind:<13} p50 {p50 * 1000:7.2f} ms ({p50 / ping_p50:4.2f}x)"
-                f"   p99 {p99 * 1000:7.2f} ms ({p99 / ping_p99:4.2f}x)"
+                f"  {kind:<13} p50 {ms(ours, 0.5):6.2f} ms vs {base:<7} {ms(theirs, 0.5):5.2f}"
+                f" ({ms(ours, 0.5) / ms(theirs, 0.5):4.2f}x; vs pong"
+                f" {ms(ours, 0.5) / ms(ping, 0.5):5.2f}x)"
+                f"   p99 {ms(ours, 0.99):6.2f} ms vs {ms(theirs, 0.99):5.2f}"
+                f" ({ms(ours, 0.99) / ms(theirs, 0.99):4.2f}x)"
             )
 
 

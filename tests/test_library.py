@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 import pytest
 import simcord
@@ -343,3 +345,32 @@ async def test_settings_accept_this_servers_custom_emoji(world, settings):
     assert fields["Feedback emoji"] == f"❤️ {token}"
     # (Posting with it is not exercised here: SimCord 3.2.1 mis-serialises the gateway
     # event for a custom emoji the bot adds itself.)
+
+
+async def test_one_upload_is_read_at_a_time_per_server(world, settings):
+    env, guild, channel, lounge, mod, mod2, reader = world
+    upload = ("rain.txt", b"Title: Rain at Noon\nRating: General\n\nThe rain began at noon.\n")
+    # mod's upload is still being read on this server (SimCord runs one action at a
+    # time, so the parse in progress is held open here).
+    reading = env.bot.librarian._upload_locks.setdefault(guild.id, asyncio.Lock())
+    await reading.acquire()
+
+    refused = await mod2.slash(channel, "library add", file=upload)
+
+    assert refused.ephemeral
+    assert "Another upload is being read on this server" in refused.response.content
+    assert _count(settings) == 0
+
+    # Another server's upload is not held up.
+    other = env.create_guild(name="Other Club")
+    other_mods = other.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
+    other_mod = other.add_member(env.create_user("other-mod"), roles=[other_mods])
+    preview = _preview(
+        await other_mod.slash(other.create_text_channel("general"), "library add", file=upload)
+    )
+    assert "nothing is stored until you confirm" in preview.content
+
+    # Once the first upload is done, the next one here is read.
+    reading.release()
+    result = await mod2.slash(channel, "library add", file=upload)
+    assert "nothing is stored until you confirm" in _preview(result).content
