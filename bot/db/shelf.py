@@ -255,37 +255,33 @@ async def autocomplete_titles(
     *,
     limit: int = 25,
 ) -> list[TitleChoice]:
-    """Titles whose start, or one of whose words, begins with what was typed.
-
-    One query: title prefixes first, in title order (through the (guild_id,
-    title_key) index), then titles with a word starting so. The word matches are
-    taken as the index yields them (sorting every match of a common word would
-    cost more than the whole answer) and put in title order here.
-    """
+    """Titles whose start, or one of whose words, begins with what was typed."""
     level_sql, level_params = _levels_sql(levels)
     key = title_key(typed)
-    prefix_sql = (
-        "SELECT * FROM (SELECT s.id, s.title, s.rating_level, 0 AS part FROM stories s"
+    # Title prefix through the (guild_id, title_key) unique index.
+    rows = await _all(
+        db,
+        "SELECT s.id, s.title, s.rating_level FROM stories s"
         " WHERE s.guild_id = ? AND s.title_key >= ? AND s.title_key < ?"
-        f"{level_sql} ORDER BY s.title_key LIMIT ?)"
+        f"{level_sql} ORDER BY s.title_key LIMIT ?",
+        (guild_id, key, key + "\U0010ffff", *level_params, limit),
     )
-    params: list[object] = [guild_id, key, key + "\U0010ffff", *level_params, limit]
+    found = [TitleChoice(r[0], r[1], RatingLevel(r[2])) for r in rows]
     query = _fts_prefix_query(typed)
-    if query is not None:
-        prefix_sql += (
-            " UNION ALL SELECT * FROM (SELECT s.id, s.title, s.rating_level, 1 AS part"
-            " FROM story_title_fts f JOIN stories s ON s.id = f.rowid"
-            f" WHERE story_title_fts MATCH ? AND s.guild_id = ?{level_sql} LIMIT ?)"
+    if len(found) < limit and query is not None:
+        seen = {choice.id for choice in found}
+        rows = await _all(
+            db,
+            "SELECT s.id, s.title, s.rating_level FROM story_title_fts f"
+            " JOIN stories s ON s.id = f.rowid"
+            f" WHERE story_title_fts MATCH ? AND s.guild_id = ?{level_sql}"
+            " ORDER BY s.title_key LIMIT ?",
+            (query, guild_id, *level_params, limit + len(seen)),
         )
-        params += [query, guild_id, *level_params, 2 * limit]
-    rows = await _all(db, prefix_sql, params)
-    prefixed = [r for r in rows if r[3] == 0]
-    words = sorted((r for r in rows if r[3] == 1), key=lambda r: title_key(r[1]))
-    found: dict[int, TitleChoice] = {}
-    for r in prefixed + words:
-        if r[0] not in found and len(found) < limit:
-            found[r[0]] = TitleChoice(r[0], r[1], RatingLevel(r[2]))
-    return list(found.values())
+        for r in rows:
+            if r[0] not in seen and len(found) < limit:
+                found.append(TitleChoice(r[0], r[1], RatingLevel(r[2])))
+    return found
 
 
 async def autocomplete_sections(
