@@ -154,11 +154,11 @@ async def test_bad_files_get_a_specific_message_and_store_nothing(
 
 
 async def test_file_over_the_limit_is_refused_before_download(simcord_env, tmp_path):
-    from bot import create_bot
     from bot.settings import Settings
+    from tests.support import restart
 
     small = Settings(database_path=tmp_path / "small.db", shard_count=1, max_upload_bytes=1000)
-    await simcord_env.restart_bot(create_bot(small))
+    await restart(simcord_env, small)
     guild = simcord_env.create_guild()
     channel = guild.create_text_channel("general")
     mods = guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot import create_bot
 from bot.db.connection import latest_version
+from tests.support import restart
 
 
 def _command_syncs(env) -> list:
@@ -29,7 +29,7 @@ async def test_help_answers_through_the_real_bot(simcord_env):
 async def test_second_start_on_same_database_does_not_sync_again(simcord_env, settings):
     assert len(_command_syncs(simcord_env)) == 1
 
-    await simcord_env.restart_bot(create_bot(settings))
+    await restart(simcord_env, settings)
 
     assert len(_command_syncs(simcord_env)) == 1
     assert simcord_env.bot.synced_commands is False

@@ -12,13 +12,15 @@ import dataclasses
 import logging
 import re
 
+from bot.parsing.blocks import TextShapeError, squeeze_blank_lines
 from bot.parsing.decode import decode_story_bytes, display_name
 from bot.parsing.gutenberg import find_start_marker, parse_gutenberg
 from bot.parsing.markdown import parse_markdown
+from bot.parsing.sections import MAX_TITLE_CHARS
 from bot.parsing.text import parse_text
 from bot.story import ParsedStory, StoryFileError
 
-__all__ = ("ACCEPTED_EXTENSIONS", "StoryFileError", "parse_story")
+__all__ = ("ACCEPTED_EXTENSIONS", "MAX_TITLE_CHARS", "StoryFileError", "parse_story")
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +105,70 @@ def parse_story(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTE
 
     if extension in _HTML or (extension not in _MARKDOWN and _HTML_START.match(text[:4096])):
         story = _parse_html(text, filename)
-    elif extension in _MARKDOWN:
-        story = parse_markdown(text, filename)
-    elif find_start_marker(text):
-        story = parse_gutenberg(text, filename)
     else:
-        story = parse_text(text, filename)
+        story = _parse_plain(squeeze_blank_lines(text), filename, markdown=extension in _MARKDOWN)
+    story = _clip_titles(story)
     log.debug("parsed %s as %s: %d sections", name, story.source_format, len(story.sections))
     if decoded.warnings:
         story = dataclasses.replace(story, warnings=decoded.warnings + tuple(story.warnings))
     return story
+
+
+def _clip_titles(story: ParsedStory) -> ParsedStory:
+    """Story title, author and section titles no longer than MAX_TITLE_CHARS."""
+    long_sections = sum(1 for section in story.sections if len(section.title) > MAX_TITLE_CHARS)
+    long_title = len(story.title) > MAX_TITLE_CHARS
+    long_author = story.author is not None and len(story.author) > MAX_TITLE_CHARS
+    if not (long_sections or long_title or long_author):
+        return story
+    warnings = list(story.warnings)
+    if long_title:
+        warnings.append(f"The title was over {MAX_TITLE_CHARS} characters and was cut short.")
+    if long_author:
+        warnings.append(f"The author was over {MAX_TITLE_CHARS} characters and was cut short.")
+    if long_sections:
+        warnings.append(
+            f"{long_sections} section title{'s were' if long_sections != 1 else ' was'} over "
+            f"{MAX_TITLE_CHARS} characters and {'were' if long_sections != 1 else 'was'} cut short."
+        )
+    return dataclasses.replace(
+        story,
+        title=_clip(story.title),
+        author=_clip(story.author) if story.author is not None else None,
+        sections=tuple(
+            dataclasses.replace(section, title=_clip(section.title))
+            if len(section.title) > MAX_TITLE_CHARS
+            else section
+            for section in story.sections
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_TITLE_CHARS:
+        return text
+    cut = text[: MAX_TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    if space >= MAX_TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:·—–-") + "…"
+
+
+def _parse_plain(text: str, filename: str, *, markdown: bool) -> ParsedStory:
+    try:
+        if markdown:
+            return parse_markdown(text, filename)
+        if find_start_marker(text):
+            return parse_gutenberg(text, filename)
+        return parse_text(text, filename)
+    except TextShapeError as error:
+        raise StoryFileError(
+            f"“{display_name(filename)}” has {error}, far more than a story has "
+            f"(a 10 MB novel has about {error.typical:,}), so Storyshelf did not read it. "
+            "Check that this is the story file; a very long story can be split into "
+            "smaller files."
+        ) from None
 
 
 def _parse_html(text: str, filename: str) -> ParsedStory:

@@ -3,32 +3,62 @@
 A block is a run of non-blank lines. Each block remembers how many blank lines
 came before it, because a wider gap than usual is a scene break. Everything
 here is a single pass over the lines, so even a 10 MB file splits in linear
-time.
+time; and since every block and line costs microseconds at each step, a file
+cut into far more of them than a story has is refused (`TextShapeError`).
 """
 
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bot.parsing.headings import MAX_HEADING_CHARS, Heading, join_heading_title, match_heading
 
 __all__ = (
+    "MAX_BLOCKS",
+    "MAX_LINES",
     "Block",
     "BlockBuilder",
     "Kind",
+    "TextShapeError",
+    "check_line_count",
     "classify_headings",
+    "count_words",
     "demote",
     "is_scene_break_line",
     "mark_brackets",
     "normal_gap",
     "reflow_blocks",
+    "squeeze_blank_lines",
     "tokenize",
+    "word_lists",
 )
+
+# A 10 MB novel has about 50,000 blocks (paragraphs, scene breaks, headings) and
+# 170,000 lines of text; these limits are four to six times that. A block costs
+# 4-8 µs across the whole parse and a line about 0.5 µs, so at the limits a
+# parse takes about a second; a file of a million one-letter paragraphs took
+# four.
+MAX_BLOCKS = 220_000
+MAX_LINES = 1_000_000
+# Words are counted this many characters at a time (see word_lists).
+_WORD_SLICE = 65_536
+_SPACE = re.compile(r"\s")
+_LINE_WITH_TEXT = re.compile(r"^[^\S\n]*+\S", re.MULTILINE)
+# Past this many blank lines in a row, more make no difference to how a story
+# splits (two already make a scene break), so longer runs are cut to this.
+_MAX_BLANK_RUN = 64
+# Whitespace long enough to hold that many blank lines. One character class
+# repeated, which the regex engine scans in C ("(?:[ \t]*\n){65,}" takes seconds
+# over ten million newlines); the lookbehind starts a match only where a run of
+# whitespace starts, so a run too short to match is not rescanned from each of
+# its newlines.
+_LONG_WHITESPACE = re.compile(rf"(?<![ \t\n])[ \t]*\n[ \t\n]{{{2 * _MAX_BLANK_RUN},}}")
 
 # A line this long is a whole paragraph, not hard-wrapped prose or verse.
 _PARAGRAPH_LINE = 150
@@ -43,6 +73,73 @@ _RULE_CHARS = frozenset("-–—_=")
 _ORNAMENT = re.compile(r"(?:oOo|OoO|o0o|0o0|xXx|XxX)+")
 _NOT_WORD = re.compile(r"[\W_]+")
 _WORD_CHAR = re.compile(r"[^\W_]")
+
+
+class TextShapeError(ValueError):
+    """A story body cut into more blocks or lines than any story has."""
+
+    def __init__(self, what: str, limit: int, typical: int) -> None:
+        super().__init__(f"more than {limit:,} {what}")
+        self.what = what
+        self.limit = limit
+        # About how many a 10 MB novel has, to put the limit in proportion.
+        self.typical = typical
+
+
+def word_lists(text: str) -> Iterator[list[str]]:
+    """The words of ``text`` (as str.split() finds them), a slice at a time.
+
+    A 10 MB line is two million words; as one list that is 100 MB.
+    """
+    if len(text) <= _WORD_SLICE:
+        yield text.split()
+        return
+    start = 0
+    while start < len(text):
+        end = start + _WORD_SLICE
+        if end < len(text):
+            space = _SPACE.search(text, end)  # never cut a word in two
+            end = space.start() if space else len(text)
+        yield text[start:end].split()
+        start = end
+
+
+def count_words(text: str) -> int:
+    return sum(len(words) for words in word_lists(text))
+
+
+def squeeze_blank_lines(text: str) -> str:
+    """Cut runs of more than a few dozen blank lines short: ten million cost seconds."""
+    # The regex costs about 20 ms a megabyte, so it runs only where there may be
+    # such a run: a row of newlines, or more lines than a 10 MB novel (blank
+    # lines of spaces, which str.find cannot look for).
+    if text.find("\n" * (_MAX_BLANK_RUN + 1)) == -1 and text.count("\n") < 500_000:
+        return text
+    return _LONG_WHITESPACE.sub(_squeeze, text)
+
+
+def _squeeze(match: re.Match[str]) -> str:
+    run = match.group()
+    if run.count("\n") <= _MAX_BLANK_RUN + 1:
+        return run  # spaces: an indented line, not blank ones
+    # Keep the end of the line before and the indent of the line after.
+    return run[: run.find("\n")] + "\n" * (_MAX_BLANK_RUN + 1) + run[run.rfind("\n") + 1 :]
+
+
+def check_line_count(text: str) -> None:
+    """Refuse more than MAX_LINES lines with text on them, before the text is split into lines.
+
+    Split, five million short lines are 300 MB of strings.
+    """
+    if text.count("\n") < MAX_LINES:
+        return
+    lines = itertools.islice(_LINE_WITH_TEXT.finditer(text), MAX_LINES + 1)
+    if sum(1 for _ in lines) > MAX_LINES:
+        raise TextShapeError("lines of text", MAX_LINES, typical=170_000)
+
+
+def _too_many_blocks() -> TextShapeError:
+    return TextShapeError("paragraphs and scene breaks", MAX_BLOCKS, typical=50_000)
 
 
 class Kind(enum.Enum):
@@ -61,11 +158,14 @@ class Block:
     bracketed: bool = False
     # A heading that came from the file's own markup (Markdown "##"), not a guess.
     explicit: bool = False
+    # Text that was a guessed heading: its first line is known to match_heading(),
+    # so the front-matter checks need not match it again.
+    was_heading: bool = False
     words: int = field(default=-1)
 
     def word_count(self) -> int:
         if self.words < 0:
-            self.words = sum(len(line.split()) for line in self.lines)
+            self.words = sum(count_words(line) for line in self.lines)
         return self.words
 
     @property
@@ -101,11 +201,15 @@ class BlockBuilder:
         self.pending: list[str] = []
         self._blank = 0
 
+    def blank_line(self) -> None:
+        if self.pending:
+            self._flush()
+        self._blank += 1
+
     def add_line(self, line: str) -> None:
         line = line.rstrip()
         if not line:
-            self._flush()
-            self._blank += 1
+            self.blank_line()
         elif is_scene_break_line(line):
             self._flush()
             self._emit(Block(Kind.BREAK, [line]))
@@ -129,6 +233,8 @@ class BlockBuilder:
         block.blank_before = self._blank
         self._blank = 0
         self.blocks.append(block)
+        if len(self.blocks) > MAX_BLOCKS:
+            raise _too_many_blocks()
 
 
 def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
@@ -137,6 +243,7 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
     blocks: list[Block] = []
     pending: list[str] = []
     blank = 0
+    check_line_count(text)
     for raw in text.split("\n"):
         line = raw.rstrip()
         if not line:
@@ -144,6 +251,8 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
                 blocks.append(Block(Kind.TEXT, pending, blank))
                 pending = []
                 blank = 0
+                if len(blocks) > MAX_BLOCKS:
+                    raise _too_many_blocks()
             blank += 1
         elif len(line) <= 80 and is_scene_break_line(line):
             if pending:
@@ -152,11 +261,18 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
                 blank = 0
             blocks.append(Block(Kind.BREAK, [line], blank))
             blank = 0
+            if len(blocks) > MAX_BLOCKS:
+                raise _too_many_blocks()
         else:
             pending.append(line)
     if pending:
         blocks.append(Block(Kind.TEXT, pending, blank))
-    return _split_paragraph_lines(blocks) if split_long_lines else blocks
+    if not split_long_lines:
+        return blocks
+    blocks = _split_paragraph_lines(blocks)
+    if len(blocks) > MAX_BLOCKS:
+        raise _too_many_blocks()
+    return blocks
 
 
 def _split_paragraph_lines(blocks: list[Block]) -> list[Block]:
@@ -349,7 +465,13 @@ def _check_numbered_runs(blocks: list[Block]) -> list[Block]:
 
 def demote(block: Block) -> Block:
     """A heading that turned out not to be one goes back to being text."""
-    return Block(Kind.TEXT, block.lines, block.blank_before, bracketed=block.bracketed)
+    return Block(
+        Kind.TEXT,
+        block.lines,
+        block.blank_before,
+        bracketed=block.bracketed,
+        was_heading=block.kind is Kind.HEADING and not block.explicit,
+    )
 
 
 def reflow_blocks(blocks: list[Block], reflow: Callable[[list[str]], list[str]]) -> None:

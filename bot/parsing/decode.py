@@ -147,14 +147,18 @@ def _refuse_nul_bytes(data: bytes, name: str) -> None:
     sample = data[:8192]
     size = len(sample)
     if size >= 8:
-        zeros = [sample[i::4].count(0) / len(sample[i::4]) for i in range(4)]
-        if sorted(zeros)[1] > 0.9:
+        zeros = sorted(sample[i::4].count(0) / len(sample[i::4]) for i in range(4))
+        # UTF-32: three bytes in four are zero, the fourth is not (all zeros is not text).
+        if zeros[1] > 0.9 and zeros[0] < 0.5:
             raise _encoding_error(name, "it looks like UTF-32")
         even = sample[0::2].count(0) / len(sample[0::2])
         odd = sample[1::2].count(0) / len(sample[1::2])
         if max(even, odd) > 0.6 and min(even, odd) < 0.1:
             raise _encoding_error(name, "it looks like UTF-16 without a byte-order mark")
-    raise _binary_error(name)
+    # A few stray NULs (padding some editors and downloads leave) go with the other
+    # control bytes in _clean_bytes; more than that is binary data.
+    if data.count(0) > max(2, len(data) // 200):
+        raise _binary_error(name)
 
 
 def _refuse_control_characters(text: str, name: str) -> None:

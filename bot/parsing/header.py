@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.parsing.decode import display_name
-from bot.parsing.sections import SplitResult
+from bot.parsing.sections import MAX_TITLE_CHARS, SplitResult
 from bot.story import ParsedStory, Rating, StoryFileError, parse_rating
 
 __all__ = (
@@ -84,6 +84,9 @@ _SINGLE_VALUED = frozenset({"title", "author", "rating"})
 _KEY = re.compile(r"[^\W\d_][\w'’/&().\- ]{0,29}")
 _MAX_FIRST_LINE = 200
 _MAX_HEADER_LINES = 400
+# parse_story cuts titles and names to MAX_TITLE_CHARS; only this much of a
+# header value is worth tidying (a 10 MB "Title:" line is two million words).
+_MAX_NAME_SCAN = 4 * MAX_TITLE_CHARS
 
 
 @dataclass(slots=True)
@@ -255,7 +258,7 @@ def build_story(
     if not title:
         title = _title_from_filename(filename)
         warnings.append(f"No title found; used the file name “{title}”.")
-    title = " ".join(title.split())
+    title = " ".join(title[:_MAX_NAME_SCAN].split())
 
     author = values.pop("author", None)
     label = values.pop("rating", None)
@@ -274,7 +277,7 @@ def build_story(
     warnings.extend(split.warnings)
     return ParsedStory(
         title=title,
-        author=" ".join(author.split()) if author else None,
+        author=" ".join(author[:_MAX_NAME_SCAN].split()) if author else None,
         rating=rating,
         sections=split.sections,
         metadata=values,

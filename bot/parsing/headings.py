@@ -7,6 +7,7 @@ the section splitter, which sees the whole story.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -75,6 +76,14 @@ def match_heading(line: str) -> Heading | None:
     text = line.strip()
     if not text or len(text) > MAX_HEADING_CHARS or text[0] not in _FIRST_CHARS:
         return None
+    return _match_heading(text)
+
+
+# Cached (on short, stripped lines only, so the cache stays small): the section
+# splitter asks about a line more than once, and a hostile file repeats one
+# heading-shaped line hundreds of thousands of times.
+@functools.lru_cache(maxsize=4096)
+def _match_heading(text: str) -> Heading | None:
     text = _SPACES.sub(" ", text)
     match = _KEYWORD_HEADING.fullmatch(text)
     if match:

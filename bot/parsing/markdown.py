@@ -11,6 +11,7 @@ from bot.parsing.blocks import (
     Block,
     BlockBuilder,
     Kind,
+    check_line_count,
     classify_headings,
     mark_brackets,
 )
@@ -123,7 +124,11 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
     builder = BlockBuilder()
     levels: dict[int, int] = {}
     fenced = False
+    check_line_count(body)
     for line in body.split("\n"):
+        if not line or line.isspace():
+            builder.blank_line()  # what add_line does with it, minus the tests below
+            continue
         if line.lstrip().startswith("```"):
             fenced = not fenced
             builder.add_line(line)

@@ -15,13 +15,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.parsing.blocks import Block, Kind, demote, is_scene_break_line, normal_gap
+from bot.parsing.blocks import (
+    Block,
+    Kind,
+    demote,
+    is_scene_break_line,
+    normal_gap,
+    word_lists,
+)
 from bot.parsing.headings import CONTAINER, Heading, match_heading
 from bot.story import SCENE_BREAK, Section
 
-__all__ = ("SplitResult", "SplitStyle", "split_sections", "title_from_text")
+__all__ = ("MAX_TITLE_CHARS", "SplitResult", "SplitStyle", "split_sections", "title_from_text")
 
 TITLE_CHARS = 80
+# The longest title anything here may give a story, a section or an author;
+# parse_story cuts longer ones. The longest real one in the corpus is a
+# 178-character Les Misérables chapter ("BOOK ELEVENTH—… · CHAPTER I—…"); a
+# hostile file can make one of megabytes (100,000 "Part" lines chained, or a
+# 10 MB <h1>).
+MAX_TITLE_CHARS = 300
 _CONTENTS_LINE = re.compile(r"(?:table\s+of\s+)?contents[.:]?", re.IGNORECASE)
 # Only tried where a run of stops begins, and without backtracking, so a line of
 # ten million dots costs one pass.
@@ -309,19 +322,23 @@ def _is_real_prose(block: Block) -> bool:
     """A paragraph of sentences, not a title page line, a list or a contents entry."""
     if block.kind is not Kind.TEXT or block.bracketed:
         return False
-    words = " ".join(block.lines).split()
-    if len(words) < 6:
+    text = "\n".join(block.lines)
+    words = lower = 0
+    for some in word_lists(text):
+        words += len(some)
+        lower += sum(1 for word in some if word[:1].islower())
+    if words < 6 or lower * 10 < words * 4:
         return False
-    lower = sum(1 for word in words if word[:1].islower())
-    if lower * 10 < len(words) * 4:
-        return False
-    return bool(_SENTENCE_END.search(" ".join(words)))
+    # Line ends are whitespace to the lookahead, just as the spaces between words.
+    return bool(_SENTENCE_END.search(text))
 
 
 def _is_story_text(block: Block) -> bool:
     """Anything in front of the first chapter that is more than a title, byline or contents."""
     if block.kind is not Kind.TEXT or block.bracketed or not block.word_count():
         return False
+    if block.was_heading:
+        return False  # one heading line, or a heading and its title line
     lines = [line.strip() for line in block.lines]
     if sum(1 for line in lines if match_heading(line)) * 2 >= len(lines):
         return False  # a contents list, or a heading that did not start a chapter
@@ -336,7 +353,12 @@ def _is_story_text(block: Block) -> bool:
 
 def _front_title(front: list[Block]) -> str | None:
     for block in front:
-        if block.kind is not Kind.TEXT or block.bracketed or len(block.lines) != 1:
+        if (
+            block.kind is not Kind.TEXT
+            or block.bracketed
+            or block.was_heading
+            or len(block.lines) != 1
+        ):
             continue
         line = " ".join(block.lines[0].split())
         if not line or _CONTENTS_LINE.fullmatch(line) or line.lower().startswith("by "):
