@@ -16,7 +16,7 @@ from bot.parsing.blocks import TextShapeError, squeeze_blank_lines
 from bot.parsing.decode import decode_story_bytes, display_name
 from bot.parsing.gutenberg import find_start_marker, parse_gutenberg
 from bot.parsing.markdown import parse_markdown
-from bot.parsing.sections import MAX_TITLE_CHARS
+from bot.parsing.sections import MAX_TITLE_CHARS, clip_words
 from bot.parsing.text import parse_text
 from bot.story import ParsedStory, StoryFileError
 
@@ -146,13 +146,7 @@ def _clip_titles(story: ParsedStory) -> ParsedStory:
 
 
 def _clip(text: str) -> str:
-    if len(text) <= MAX_TITLE_CHARS:
-        return text
-    cut = text[: MAX_TITLE_CHARS - 1]
-    space = cut.rfind(" ")
-    if space >= MAX_TITLE_CHARS // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:·—–-") + "…"
+    return clip_words(text, MAX_TITLE_CHARS)
 
 
 def _parse_plain(text: str, filename: str, *, markdown: bool) -> ParsedStory:

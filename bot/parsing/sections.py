@@ -440,14 +440,18 @@ def title_from_text(text: str, limit: int = TITLE_CHARS) -> str:
             continue  # "Mr. Bennet", "J. Smith"
         end = match.end()
         break
-    sentence = head[:end].strip()
-    if len(sentence) <= limit:
-        return sentence
-    cut = sentence[: limit - 1]
+    return clip_words(head[:end].strip(), limit)
+
+
+def clip_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, at a word end when one is near, with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
     space = cut.rfind(" ")
     if space >= limit // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,;:—–-") + "…"
+    return cut.rstrip(" ,;:·—–-") + "…"
 
 
 def body_words(text: str) -> int:
