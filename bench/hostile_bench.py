@@ -1,16 +1,22 @@
 """Hostile input: time and peak memory of every case in tests/test_hostile_input.py.
 
-The requirement is that each hostile file parses or is refused within 2 s.
-Timings on a shared machine drift, so each case is printed beside a baseline
-measured in the same run: a normal story of the same format and byte size
-(prose from the corpus novel at ../shared/corpus, or generated prose when the
+Every case is built at its full hostile size (100,000 scene breaks, 100,000 chained
+headings, 10 MB lines); the tests build the same cases smaller. The goals: the
+100,000-break and 100,000-heading cases (plain text, Markdown, Gutenberg) parse in under
+1 s (issue 19); every other case parses, or is refused, in under 2 s. Timings on a
+shared machine drift (run it quiet: the load average is printed), so each case is printed
+beside a baseline measured in the same run: a normal story of the same format and byte
+size (prose from the corpus novel at ../shared/corpus, or generated prose when the
 corpus is absent). The columns:
 
     s        wall time of parse_story, best of --repeat runs, without tracemalloc
-    budget   s / 2 s; over 1.00 misses the requirement
+    budget   s / the case's goal (1 s or 2 s); over 1.00 misses it
     peak MB  peak memory Python allocated by parse_story (a separate tracemalloc run)
     base s   a normal story of the same format and size, same run
     x base   s / base s
+    result   PASS or FAIL against the goal
+
+The last line says how many cases failed; the exit status is 1 when any did.
 
     .venv/bin/python bench/hostile_bench.py [--repeat N] [--only TEXT]
 """
@@ -34,7 +40,12 @@ from bot.parsing import parse_story  # noqa: E402
 from bot.story import StoryFileError  # noqa: E402
 from tests.test_hostile_input import CASES, LIMIT  # noqa: E402
 
+# Seconds allowed per case: 100,000 scene breaks or chained headings in a text,
+# Markdown or Gutenberg file 1 s (issue 19); anything else 2 s.
+FAST_BUDGET = 1.0
 BUDGET = 2.0
+_FAST_MARK = "100,000"
+_MARKUP = (".html", ".htm", ".xhtml", ".epub")
 CORPUS_NOVEL = ROOT.parent / "shared" / "corpus" / "les_miserables.txt"
 OUTCOME_WIDTH = 58
 
@@ -58,6 +69,12 @@ def timed(data: bytes, name: str, repeat: int) -> tuple[float, str]:
         outcome = run(data, name)
         best = min(best, time.perf_counter() - start)
     return best, outcome
+
+
+def budget_for(case: str, name: str) -> float:
+    if _FAST_MARK in case and not name.lower().endswith(_MARKUP):
+        return FAST_BUDGET
+    return BUDGET
 
 
 def peak_megabytes(data: bytes, name: str) -> float:
@@ -184,12 +201,13 @@ def main() -> int:
     source = "corpus novel" if CORPUS_NOVEL.is_file() else "generated prose"
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
-        f"Python {sys.version.split()[0]}, load average {load}; budget {BUDGET:.0f} s; "
-        f"baselines from the {source}"
+        f"Python {sys.version.split()[0]}, load average {load}; goal {FAST_BUDGET:.0f} s for "
+        f"100,000 breaks or headings in text, {BUDGET:.0f} s for the rest; "
+        f"best of {args.repeat}; baselines from the {source}"
     )
     print(
         f"{'case':<48}{'MB':>6}  {'outcome':<{OUTCOME_WIDTH}}{'s':>7}{'budget':>8}"
-        f"{'peak MB':>9}{'base s':>8}{'x base':>8}"
+        f"{'peak MB':>9}{'base s':>8}{'x base':>8}  result"
     )
     baselines = Baselines(args.repeat)
     worst = 0.0
@@ -203,16 +221,20 @@ def main() -> int:
         base = baselines.seconds(name, len(data))
         if len(outcome) > OUTCOME_WIDTH - 1:
             outcome = outcome[: OUTCOME_WIDTH - 2] + "…"
-        ratio = seconds / BUDGET
+        ratio = seconds / budget_for(case, name)
         worst = max(worst, ratio)
         if ratio > 1:
             over.append(case)
         print(
             f"{case[:47]:<48}{len(data) / 1_048_576:>6.1f}  {outcome:<{OUTCOME_WIDTH}}"
-            f"{seconds:>7.2f}{ratio:>8.2f}{peak:>9.1f}{base:>8.2f}{seconds / base:>7.1f}x",
+            f"{seconds:>7.2f}{ratio:>8.2f}{peak:>9.1f}{base:>8.2f}{seconds / base:>7.1f}x"
+            f"  {'FAIL' if ratio > 1 else 'PASS'}",
             flush=True,
         )
-    print(f"worst: {worst:.2f} of the budget; over budget: {', '.join(over) or 'none'}")
+    print(
+        f"worst: {worst:.2f} of its goal; {len(over)} case{'s' if len(over) != 1 else ''} "
+        f"over: {', '.join(over) or 'none'}; result: {'FAIL' if over else 'PASS'}"
+    )
     return 1 if over else 0
 
 

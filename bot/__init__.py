@@ -1,4 +1,12 @@
-"""Storyshelf: a Discord bot for reading communities."""
+"""Storyshelf: a Discord bot for reading communities — the application.
+
+`settings.py` (configuration), `client.py` (the bot class: builds the services and
+loads the cogs), `tree.py` (errors become replies), `services/` (the product's
+behaviour, Discord-free), `db/` (all SQL), `parsing/` (story files in, `ParsedStory`
+out), `render/` (story text as spoilered pages and snippets), `cards.py` and
+`faults.py` (the only Discord message builders outside the cogs), `story.py` (the
+domain: ratings, sections), `chart.py` (the feedback chart).
+"""
 
 from __future__ import annotations
 

@@ -1,26 +1,33 @@
-"""The Storyshelf bot class and its factory."""
+"""The Storyshelf bot class and its factory: where the services meet Discord.
+
+`setup_hook` opens the database, builds the services with their collaborators
+passed in (database, settings store, each other's callbacks), starts the
+feedback writer, loads the cogs and syncs commands if they changed. The cogs
+reach the services through the bot's attributes.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import pkgutil
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
-from discord.ext import commands
+from discord import app_commands
+from discord.ext import commands, tasks
 
-from bot.db import meta
+from bot.command_sync import sync_commands
 from bot.db.connection import close_database, open_database
 from bot.db.guild_settings import GuildSettingsStore
+from bot.db.quick import QuickReader
+from bot.emoji import emoji_key
 from bot.feedback import FeedbackRecorder
-from bot.library import Librarian
-from bot.reading import Reader
-from bot.reconcile import Reconciler
+from bot.services.librarian import Librarian
+from bot.services.progress import ProgressBook
+from bot.services.reading import Reader
+from bot.services.reconcile import FetchFailed, MessageGone, Reconciler
 from bot.settings import Settings
 from bot.tree import StoryshelfTree
-from bot.views import DYNAMIC_ITEMS
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ("Storyshelf", "create_bot", "extension_names")
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def extension_names() -> list[str]:
@@ -50,6 +59,10 @@ def _intents() -> discord.Intents:
     return intents
 
 
+class NotReady(RuntimeError):
+    """A service was used before `setup_hook` built it."""
+
+
 class Storyshelf(commands.AutoShardedBot):
     tree: StoryshelfTree
 
@@ -59,86 +72,199 @@ class Storyshelf(commands.AutoShardedBot):
             help_command=None,
             intents=_intents(),
             tree_cls=StoryshelfTree,
+            # Nothing the bot sends pings anyone, unless a mention is the point.
             allowed_mentions=discord.AllowedMentions.none(),
+            # Every command works in servers only, declared at sync level.
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=False, private_channel=False
+            ),
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
             shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,  # type: ignore[arg-type]  # discord.py accepts None (all shards); its stub says list
         )
         self.settings = settings
-        self._db: aiosqlite.Connection | None = None
         self.synced_commands = False
-        self.feedback: FeedbackRecorder | None = None  # type: ignore[assignment]
-        self.reader: Reader | None = None  # type: ignore[assignment]
-        self.reconciler: Reconciler | None = None  # type: ignore[assignment]
+        self._db: aiosqlite.Connection | None = None
+        self._guild_settings: GuildSettingsStore | None = None
+        self._feedback: FeedbackRecorder | None = None
+        self._reader: Reader | None = None
+        self._librarian: Librarian | None = None
+        self._progress: ProgressBook | None = None
+        self._quick: QuickReader | None = None
+        self._reconciler: Reconciler | None = None
+
+    # The services, built in setup_hook. A property each, so a use before start-up
+    # says so plainly instead of failing on None somewhere deeper.
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        return _ready(self._db, "the database")
+
+    @property
+    def guild_settings(self) -> GuildSettingsStore:
+        return _ready(self._guild_settings, "server settings")
+
+    @property
+    def feedback(self) -> FeedbackRecorder:
+        return _ready(self._feedback, "the feedback writer")
+
+    @property
+    def reader(self) -> Reader:
+        return _ready(self._reader, "reading")
+
+    @property
+    def librarian(self) -> Librarian:
+        return _ready(self._librarian, "the library")
+
+    @property
+    def progress(self) -> ProgressBook:
+        return _ready(self._progress, "reading progress")
+
+    @property
+    def reconciler(self) -> Reconciler:
+        return _ready(self._reconciler, "reconciliation")
 
     @property
     def user_id(self) -> int | None:
         return self.user.id if self.user else None
 
-    @property
-    def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the database is not open yet (setup_hook has not run)")
-        return self._db
-
     async def setup_hook(self) -> None:
-        self._db = await open_database(
-            self.settings.database_path, busy_timeout_ms=self.settings.busy_timeout_ms
+        settings = self.settings
+        db = self._db = await open_database(
+            settings.database_path, busy_timeout_ms=settings.busy_timeout_ms
         )
-        self.guild_settings = GuildSettingsStore(self._db)
-        self.reader = Reader(self)
-        self.librarian = Librarian(self)
-        self.feedback = FeedbackRecorder(
-            self._db, flush_interval=self.settings.feedback_flush_interval
+        store = self._guild_settings = GuildSettingsStore(db)
+        # The bot drives the writer's heartbeat (below), so the recorder runs no timer.
+        recorder = self._feedback = FeedbackRecorder(
+            db, flush_interval=None, shutdown_budget=settings.shutdown_budget
         )
-        await self.feedback.start()
-        self.reconciler = Reconciler(self, days=self.settings.reconcile_days)
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await recorder.start()
+        self._heartbeat.change_interval(seconds=settings.feedback_flush_interval)
+        self._heartbeat.start()
+        quick = self._quick = QuickReader(settings.database_path)
+        reader = self._reader = Reader(db, store, quick=quick)
+        progress = self._progress = ProgressBook(db)
+
+        def story_changed(story_id: int) -> None:
+            reader.forget_story(story_id)
+            progress.forget_story(story_id)
+
+        self._librarian = Librarian(
+            db,
+            store,
+            database_path=settings.database_path,
+            busy_timeout_ms=settings.busy_timeout_ms,
+            max_upload_bytes=settings.max_upload_bytes,
+            on_story_changed=story_changed,
+            on_excerpts_removed=recorder.excerpts_removed,
+        )
+        self._reconciler = Reconciler(
+            db,
+            recorder,
+            days=settings.reconcile_days,
+            fetch=self.fetch_reactions,
+            shard_count=lambda: self.shard_count or 1,
+        )
         for name in extension_names():
             await self.load_extension(name)
-        await self.sync_commands_if_changed()
+        if settings.sync_commands_on_start:
+            await self.sync_commands_if_changed()
 
-    def _command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, object]]:
-        commands_ = self.tree.get_commands(guild=guild)
-        return sorted((c.to_dict(self.tree) for c in commands_), key=lambda d: str(d["name"]))
-
-    async def sync_commands_if_changed(self) -> bool:
+    async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
         """Sync application commands only when their definitions changed."""
-        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
-        if guild is not None:
-            self.tree.copy_global_to(guild=guild)
-        payload = json.dumps(self._command_payload(guild), sort_keys=True, default=str)
-        digest = hashlib.sha256(payload.encode()).hexdigest()
-        key = f"command_hash:{guild.id if guild else 'global'}"
-        if await meta.get(self.db, key) == digest:
-            log.info("application commands unchanged; not syncing")
-            return False
-        await self.tree.sync(guild=guild)
-        await meta.put(self.db, key, digest)
-        self.synced_commands = True
-        log.info("application commands synced (%s)", "guild" if guild else "global")
-        return True
+        assert self.application_id is not None, "login fetches the application id"
+        synced = await sync_commands(
+            self.tree,
+            self.db,
+            application_id=self.application_id,
+            dev_guild_id=self.settings.dev_guild_id,
+            force=force,
+        )
+        self.synced_commands = self.synced_commands or synced
+        return synced
+
+    async def fetch_reactions(
+        self, message_id: int, guild_id: int, channel_id: int
+    ) -> dict[str, list[int]]:
+        """A message's reactions as Discord has them now, bots left out (for reconciling)."""
+        channel = self.get_partial_messageable(channel_id, guild_id=guild_id)
+        try:
+            message = await channel.fetch_message(message_id)
+            found: dict[str, list[int]] = {}
+            for reaction in message.reactions:
+                if reaction.count <= (1 if reaction.me else 0):
+                    continue  # only the bot's own: nothing to fetch
+                users = [
+                    user.id
+                    async for user in reaction.users(limit=None)
+                    if user.id != self.user_id and not user.bot
+                ]
+                if users:
+                    found[emoji_key(reaction.emoji)] = users
+            return found
+        except discord.NotFound:
+            raise MessageGone(message_id) from None
+        except discord.HTTPException as error:
+            log.warning(
+                "could not fetch reactions of excerpt %s in channel %s: %s %s",
+                message_id,
+                channel_id,
+                error.status,
+                error.text,
+            )
+            raise FetchFailed(message_id) from None
+
+    @tasks.loop(seconds=1.0)
+    async def _heartbeat(self) -> None:
+        # The feedback writer's heartbeat (which also retries a failed flush), run as a
+        # discord.ext.tasks loop so the service itself needs no Discord library.
+        if self._feedback is not None:
+            await self._feedback.tick()
+        if self._progress is not None:
+            try:
+                await self._progress.flush()
+            except Exception:
+                log.warning("reading progress could not be written; will retry", exc_info=True)
 
     async def close_resources(self) -> None:
-        """Unload the cogs (they flush what they hold) and close the database."""
-        if self.reader is not None:
-            await self.reader.close()
-        for name in list(self.extensions):
-            await self.unload_extension(name)
-        if self.reconciler is not None:
-            await self.reconciler.stop()
-        if self.feedback is not None:
-            await self.feedback.stop()
+        """Stop reconciling, flush pending feedback and close the database (idempotent)."""
+        self._heartbeat.cancel()
+        if self._reconciler is not None:
+            await self._reconciler.stop()
+        if self._feedback is not None:
+            await self._feedback.stop()
+        if self._progress is not None and self._db is not None:
+            try:
+                await self._progress.flush()
+            except Exception:
+                log.exception(
+                    "reading progress of %d readers was not written", self._progress.pending
+                )
+        if self._quick is not None:
+            quick, self._quick = self._quick, None
+            quick.close()
         if self._db is not None:
             db, self._db = self._db, None
             await close_database(db)
 
     async def close(self) -> None:
-        if self.reader is not None:
-            await self.reader.close()  # emoji still being added need the HTTP session
+        # Cogs unload first, while Discord's HTTP session is open: the reading cog
+        # lets the feedback emoji it is still adding finish.
+        for name in list(self.extensions):
+            try:
+                await self.unload_extension(name)
+            except commands.ExtensionError:
+                log.exception("unloading %s failed", name)
         try:
-            await super().close()  # unloads extensions first, so pending writes flush
+            await super().close()
         finally:
             await self.close_resources()
+
+
+def _ready(service: T | None, what: str) -> T:
+    if service is None:
+        raise NotReady(f"{what} is not available yet (setup_hook has not run)")
+    return service
 
 
 def create_bot(settings: Settings) -> Storyshelf:

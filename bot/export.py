@@ -1,69 +1,82 @@
-"""Exports: a story in the bot's own text format (which the parser reads back), feedback as CSV."""
+"""Exports: a story in Storyshelf's own export format (which the parser reads back
+exactly: every section, title, note and metadata field), and its feedback as CSV.
+
+The format is plain text a person can read and edit::
+
+    Storyshelf export 1
+    Title: Tea at Five
+    Author: Tester
+    Rating: Teen And Up Audiences
+    Rating-Level: teen
+    §§ Metadata
+    summary: Two cups wait.
+      A second line of the summary.
+    §§ Section 1: The kettle
+    §§ Notes
+    What the author said before this chapter.
+    §§ Text
+    The kettle sang at five.
+
+A value goes on after its key; each further line of it is indented by two
+spaces. A line of story text that starts with ``§§`` (or with backslashes and
+then ``§§``) is written with one more leading backslash, so no text can pass for
+a delimiter; the reader removes exactly one.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.parsing.headings import CHAPTER, match_heading
+from bot.story import Rating
 
-__all__ = ("export_filename", "feedback_csv", "story_text")
+__all__ = ("EXPORT_SIGNATURE", "export_filename", "feedback_csv", "story_text")
 
-# Header order follows the sample story; other metadata keys follow, as written.
-_HEADER_ORDER = (
-    ("pairing", "Pairing"),
-    ("fandom", "Fandom"),
-    ("rating", "Rating"),
-    ("warnings", "Warnings"),
-    ("category", "Category"),
-    ("characters", "Characters"),
-    ("tags", "Tags"),
-    ("summary", "Summary"),
-    ("disclaimer", "Disclaimer"),
-    ("notes", "Notes"),
-)
-_BLANK_RUN = re.compile(r"\n\s*\n+")
+EXPORT_SIGNATURE = "Storyshelf export 1"
+DELIMITER = "§§"
+_NEEDS_ESCAPE = re.compile(r"^(\\*)§§", re.M)
+_PLAIN_KEY = re.compile(r"[^\s:\"][^:\n]*")
 
 
-def _header_value(value: str) -> str:
-    # A header field is one paragraph: inner paragraph breaks become line breaks.
-    return _BLANK_RUN.sub("\n", value.strip())
+def escape_block(text: str) -> str:
+    return _NEEDS_ESCAPE.sub(r"\\\1§§", text)
 
 
-def _heading(number: int, title: str) -> str:
-    heading = match_heading(title)
-    if heading is not None and heading.rank == CHAPTER and "\n" not in title:
-        return title
-    return f"Chapter {number}: {' '.join(title.split())}"
+def field_line(key: str, value: str) -> str:
+    """`key: value`, further lines indented by two spaces; an unusual key JSON-quoted."""
+    shown_key = key if _PLAIN_KEY.fullmatch(key) and key == key.strip() else json.dumps(key)
+    return f"{shown_key}: " + value.replace("\n", "\n  ")
 
 
 def story_text(
     *,
     title: str,
     author: str | None,
-    rating_label: str,
+    rating: Rating,
     metadata: Mapping[str, str],
-    sections: Sequence[tuple[str, str]],
+    sections: Sequence[tuple[str, str, str]],
+    source_format: str = "text",
 ) -> str:
-    """The story as `Key: value` header paragraphs, then one chapter per section."""
-    fields: list[tuple[str, str]] = [("Title", title)]
-    if author:
-        fields.append(("Author", author))
-    known = {key for key, _ in _HEADER_ORDER}
-    for key, label in _HEADER_ORDER:
-        value = rating_label if key == "rating" else metadata.get(key)
-        if value:
-            fields.append((label, value))
-    for key, value in metadata.items():
-        if key not in known and value and re.fullmatch(r"[\w][\w \-]{0,30}", key):
-            fields.append((key.replace("_", " ").title(), value))
-    parts = [f"{label}: {_header_value(value)}" for label, value in fields]
-    for number, (section_title, text) in enumerate(sections, start=1):
-        parts.append(_heading(number, section_title))
-        parts.append(text.strip())
-    return "\n\n".join(parts) + "\n"
+    """The story in the export format; `sections` are (title, text, notes) in order."""
+    lines = [EXPORT_SIGNATURE, field_line("Title", title)]
+    if author is not None:
+        lines.append(field_line("Author", author))
+    lines.append(field_line("Rating", rating.label))
+    lines.append(field_line("Rating-Level", rating.level.value))
+    lines.append(field_line("Source-Format", source_format))
+    lines.append(f"{DELIMITER} Metadata")
+    lines.extend(field_line(key, value) for key, value in metadata.items())
+    for number, (section_title, text, notes) in enumerate(sections, start=1):
+        lines.append(f"{DELIMITER} Section {number}: " + section_title.replace("\n", " "))
+        if notes:
+            lines.append(f"{DELIMITER} Notes")
+            lines.append(escape_block(notes))
+        lines.append(f"{DELIMITER} Text")
+        lines.append(escape_block(text))
+    return "\n".join(lines) + "\n"
 
 
 def export_filename(title: str, extension: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-__all__ = ("POST_PERMISSIONS", "missing_permissions", "post_failure")
+__all__ = ("POST_PERMISSIONS", "edit_failure", "missing_permissions", "post_failure")
 
 # What an excerpt post needs from the bot in its channel, in the order worth naming.
 POST_PERMISSIONS: tuple[tuple[str, str], ...] = (
@@ -27,10 +27,13 @@ def missing_permissions(permissions: discord.Permissions | None) -> list[str]:
 
 
 def post_failure(
-    error: discord.HTTPException, *, channel: str, permissions: discord.Permissions | None
+    error: discord.HTTPException,
+    *,
+    channel: str,
+    permissions: discord.Permissions | None,
+    nothing: str = "Nothing was posted.",
 ) -> str:
     """A reader-facing message for a failed excerpt post; nothing was posted or recorded."""
-    nothing = "Nothing was posted."
     if error.code == MISSING_ACCESS:
         return (
             f"I can't post in {channel}: I don't have access to it (Missing Access). "
@@ -57,4 +60,20 @@ def post_failure(
         )
     return (
         f"Discord refused the post (error {error.status}: {error.text or 'no detail'}). {nothing}"
+    )
+
+
+def edit_failure(
+    error: discord.HTTPException, *, channel: str, permissions: discord.Permissions | None
+) -> str:
+    """A reader-facing message for a page turn Discord refused: the post is unchanged."""
+    return (
+        post_failure(
+            error,
+            channel=channel,
+            permissions=permissions,
+            nothing="The page was not turned; the post is as it was.",
+        )
+        .replace("I can't post in", "I can't change the post in")
+        .replace("didn't take the post", "didn't take the page turn")
     )

@@ -1,12 +1,13 @@
-"""Rating gates: which stories may be posted in which channel."""
+"""Rating gates: which stories may be posted in which channel, and what to say when not."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.render import escape_inline, rating_text, truncate
 from bot.story import Rating, RatingLevel
 
-__all__ = ("MAX_RATING_CHOICES", "allowed_levels", "is_allowed", "refusal")
+__all__ = ("MAX_RATING_CHOICES", "allowed_levels", "refusal")
 
 # What a server may allow outside age-restricted channels; Explicit never.
 MAX_RATING_CHOICES = (RatingLevel.GENERAL, RatingLevel.TEEN, RatingLevel.MATURE)
@@ -24,17 +25,10 @@ def allowed_levels(*, nsfw: bool, max_rating: RatingLevel) -> frozenset[RatingLe
     )
 
 
-def is_allowed(rating: Rating, *, nsfw: bool, max_rating: RatingLevel) -> bool:
-    return rating.level in allowed_levels(nsfw=nsfw, max_rating=max_rating)
-
-
 def refusal(
     title: str, rating: Rating, *, max_rating: RatingLevel, nsfw_channels: Sequence[str]
 ) -> str:
-    """Why a story cannot be posted here, and where it can be read."""
-    label = rating.level.display
-    if rating.label and rating.label.casefold() != label.casefold():
-        label += f" ({rating.label})"
+    """Why a story cannot be posted here, and where it can be read (under 2,000 characters)."""
     if rating.level in (RatingLevel.EXPLICIT, RatingLevel.NOT_RATED):
         why = "Explicit and unrated stories are only posted in age-restricted channels."
     else:
@@ -42,8 +36,9 @@ def refusal(
             f"This server posts stories up to {max_rating.display} outside age-restricted channels."
         )
     where = (
-        "Read it in " + ", ".join(nsfw_channels) + "."
+        "Read it in " + ", ".join(nsfw_channels[:5]) + "."
         if nsfw_channels
         else "Read it in an age-restricted (NSFW) channel; ask a moderator if there is none."
     )
-    return f"“{title}” is rated {label}. {why} {where}"
+    shown = escape_inline(truncate(" ".join(title.split()), 100))
+    return f"“{shown}” is rated {rating_text(rating, cap=40)}. {why} {where}"

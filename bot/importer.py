@@ -1,15 +1,13 @@
-"""Parse and store story files: the one path behind `/library add` and `python -m bot import`."""
+"""Reading a story file from disk for the command-line importer (and benchmarks)."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from bot.db.library import StoredStory, insert_story
 from bot.parsing import parse_story
 from bot.story import ParsedStory, StoryFileError
 
-__all__ = ("import_bytes", "read_story_file")
+__all__ = ("read_story_file",)
 
 
 def read_story_file(path: Path, *, max_bytes: int) -> ParsedStory:
@@ -24,16 +22,3 @@ def read_story_file(path: Path, *, max_bytes: int) -> ParsedStory:
             f"{max_bytes / 1_048_576:.1f} MB."
         )
     return parse_story(path.read_bytes(), path.name, max_bytes=max_bytes)
-
-
-def import_bytes(
-    conn: sqlite3.Connection,
-    guild_id: int,
-    data: bytes,
-    filename: str,
-    *,
-    max_bytes: int,
-    added_by: int | None = None,
-) -> StoredStory:
-    parsed = parse_story(data, filename, max_bytes=max_bytes)
-    return insert_story(conn, guild_id, parsed, added_by=added_by)

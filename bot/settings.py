@@ -1,4 +1,15 @@
-"""Configuration, read once from the environment and `.env`."""
+"""Configuration, read once from the project's `.env` and the environment.
+
+Lookup order, the same from any working folder:
+
+1. the process environment (wins: a service manager or a shell can override one value);
+2. the project's `.env`, the one next to `pyproject.toml` above this package (or the
+   file named by `STORYSHELF_ENV_FILE`); a `.env` in the current folder is not read;
+3. the defaults below.
+
+A relative `DATABASE_PATH` is resolved against the project folder and `~` is
+expanded, so `python -m bot` run from anywhere opens the same shelf.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +20,35 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-__all__ = ("DEFAULT_DATABASE_PATH", "Settings", "SettingsError")
+__all__ = (
+    "DEFAULT_DATABASE_PATH",
+    "ENV_FILE_VARIABLE",
+    "PROJECT_ROOT",
+    "Settings",
+    "SettingsError",
+    "find_project_root",
+    "resolve_path",
+)
 
 DEFAULT_DATABASE_PATH = Path("data/storyshelf.db")
+# Names another `.env` to read instead of the project's (several bots from one checkout, tests).
+ENV_FILE_VARIABLE = "STORYSHELF_ENV_FILE"
+
+
+def find_project_root(package_dir: Path | None = None) -> Path:
+    """The folder holding `pyproject.toml` above the `bot` package.
+
+    Installed as a wheel (no `pyproject.toml` beside the package) there is no
+    project folder: the current folder stands in for it, as it always did.
+    """
+    package_dir = package_dir or Path(__file__).resolve().parent
+    candidate = package_dir.parent
+    if (candidate / "pyproject.toml").is_file():
+        return candidate
+    return Path.cwd()
+
+
+PROJECT_ROOT = find_project_root()
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
@@ -39,34 +76,83 @@ class Settings:
     # Excerpts posted within this many days have their reactions reconciled with
     # Discord at start-up and after every reconnect.
     reconcile_days: float = 7.0
+    # The `.env` that was read (None: none was found); shown in the start-up log line.
+    env_file: Path | None = None
+    # Seconds the feedback writer keeps retrying at shutdown while another process holds
+    # the write lock, before it keeps what is left in a journal (replayed at the next
+    # start). Keep it under the service manager's stop timeout (Docker's is 10 s).
+    shutdown_budget: float = 5.0
+    # False for `python -m bot sync`, which logs the bot in only to sync once itself.
+    sync_commands_on_start: bool = True
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env"
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: str | Path | None = None,
+        root: Path | None = None,
     ) -> Settings:
-        """Build settings from `.env` overlaid by the process environment."""
+        """Build settings from the project's `.env` overlaid by the process environment.
+
+        `root` is the project folder (default: found from this package);
+        `env_file` a `.env` to read instead of `root/.env`.
+        """
+        environ = os.environ if environ is None else environ
+        root = PROJECT_ROOT if root is None else root
+        env_path = _env_file_path(environ, env_file, root)
         values: dict[str, str] = {}
-        if env_file is not None and Path(env_file).is_file():
-            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-        values.update(os.environ if environ is None else environ)
+        if env_path is not None:
+            values.update({k: v for k, v in dotenv_values(env_path).items() if v is not None})
+        values.update(environ)
 
         def get(name: str) -> str | None:
             value = values.get(name, "").strip()
             return value or None
 
+        # Only what is set is passed on: every default is written once, on the fields.
+        given: dict[str, object] = {
+            "token": get("DISCORD_TOKEN"),
+            "dev_guild_id": _int_or_none("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+            "max_upload_bytes": _int_or_none("MAX_UPLOAD_BYTES", get("MAX_UPLOAD_BYTES")),
+            "shard_count": _int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
+            "shard_ids": _int_tuple("SHARD_IDS", get("SHARD_IDS")),
+            "busy_timeout_ms": _int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")),
+            "command_cooldown": _cooldown(get("COMMAND_COOLDOWN")),
+            "reconcile_days": _positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS")),
+            "shutdown_budget": _positive_float("SHUTDOWN_BUDGET", get("SHUTDOWN_BUDGET")),
+        }
+        log_level = get("LOG_LEVEL")
         return cls(
-            token=get("DISCORD_TOKEN"),
-            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
-            dev_guild_id=_int_or_none("DEV_GUILD_ID", get("DEV_GUILD_ID")),
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
-            max_upload_bytes=_int_or_none("MAX_UPLOAD_BYTES", get("MAX_UPLOAD_BYTES"))
-            or DEFAULT_MAX_UPLOAD_BYTES,
-            shard_count=_int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
-            shard_ids=_int_tuple("SHARD_IDS", get("SHARD_IDS")),
-            busy_timeout_ms=_int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")) or 2_000,
-            command_cooldown=_cooldown(get("COMMAND_COOLDOWN")),
-            reconcile_days=_positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS")) or 7.0,
+            database_path=resolve_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH, root),
+            env_file=env_path,
+            **({"log_level": log_level.upper()} if log_level else {}),
+            **{name: value for name, value in given.items() if value is not None},  # type: ignore[arg-type]
         )
+
+
+def resolve_path(value: str | Path, root: Path) -> Path:
+    """`~` expanded, and a relative path taken from the project folder, not the current one."""
+    path = Path(value)
+    if str(path) == ":memory:":
+        return path
+    path = path.expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _env_file_path(
+    environ: Mapping[str, str], env_file: str | Path | None, root: Path
+) -> Path | None:
+    if env_file is None:
+        named = environ.get(ENV_FILE_VARIABLE, "").strip()
+        if named:
+            path = Path(named).expanduser().absolute()
+            if not path.exists() or path.is_dir():  # /dev/null is fine: read nothing
+                raise SettingsError(f"{ENV_FILE_VARIABLE} names {path}, which is not a file")
+            return path
+        env_file = root / ".env"
+    path = Path(env_file).expanduser()
+    return path if path.is_file() else None
 
 
 def _int_or_none(name: str, value: str | None) -> int | None:
@@ -104,10 +190,10 @@ def _positive_float(name: str, value: str | None) -> float | None:
     return number
 
 
-def _cooldown(value: str | None) -> tuple[int, float]:
+def _cooldown(value: str | None) -> tuple[int, float] | None:
     """`COMMAND_COOLDOWN=5/10`: five uses per ten seconds per user."""
     if value is None:
-        return (5, 10.0)
+        return None
     rate, sep, per = value.partition("/")
     try:
         parsed = (int(rate), float(per))

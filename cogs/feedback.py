@@ -1,7 +1,8 @@
-"""Feedback: reaction listeners and /feedback."""
+"""Feedback: reaction listeners, reconciliation after reconnects, and /feedback."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import TYPE_CHECKING
 
@@ -10,38 +11,56 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import cards
-from bot.autocomplete import any_title
-from bot.chart import reactions_chart
-from bot.db import feedback as feedback_db
-from bot.db import shelf
+from bot.chart import legend_text, plan_chart, render_png
+from bot.emoji import emoji_key
+from cogs._common import place_of, readable_title
 
 if TYPE_CHECKING:
     from bot.client import Storyshelf
 
 
-@app_commands.guild_only()
 class Feedback(commands.Cog):
     def __init__(self, bot: Storyshelf) -> None:
         self.bot = bot
 
-    # Raw events arrive whether or not the message is cached.
+    def _counts(self, user_id: int, member: discord.Member | None) -> bool:
+        # Bots' reactions, the bot's own included, are not feedback.
+        if user_id == self.bot.user_id:
+            return False
+        return not (member is not None and member.bot)
+
+    # Raw events arrive whether or not the message is cached. The recorder drops
+    # reactions on messages that are not excerpts at the cost of a set look-up.
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        self.bot.feedback.reaction_added(payload, self.bot.user_id)
+        # Excerpts are the bot's own messages: a reaction on anyone else's is dropped
+        # at the cost of one comparison.
+        author = payload.message_author_id
+        if author is not None and author != self.bot.user_id:
+            return
+        if payload.guild_id is None or not self._counts(payload.user_id, payload.member):
+            return
+        self.bot.feedback.reaction_added(
+            payload.message_id, payload.user_id, emoji_key(payload.emoji)
+        )
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        self.bot.feedback.reaction_removed(payload, self.bot.user_id)
+        if payload.guild_id is None or not self._counts(payload.user_id, None):
+            return
+        self.bot.feedback.reaction_removed(
+            payload.message_id, payload.user_id, emoji_key(payload.emoji)
+        )
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
-        self.bot.feedback.reactions_cleared(payload)
+        self.bot.feedback.reactions_cleared(payload.message_id)
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(
         self, payload: discord.RawReactionClearEmojiEvent
     ) -> None:
-        self.bot.feedback.emoji_cleared(payload)
+        self.bot.feedback.emoji_cleared(payload.message_id, emoji_key(payload.emoji))
 
     # A shard that (re)connected may have missed reaction events: ask Discord.
     @commands.Cog.listener()
@@ -54,28 +73,24 @@ class Feedback(commands.Cog):
 
     @app_commands.command(name="feedback", description="Readers' reactions on a story's excerpts")
     @app_commands.describe(title="The story")
-    @app_commands.autocomplete(title=any_title)
+    @app_commands.autocomplete(title=readable_title)
     async def feedback(self, interaction: discord.Interaction, title: str) -> None:
-        story = await self.bot.reader.story_named(interaction, title)
+        place = place_of(interaction)
         await self.bot.feedback.flush()  # show what readers just did, too
-        db = self.bot.db
-        totals = await feedback_db.story_totals(db, story.id)
-        sections = await feedback_db.section_feedback(db, story.id)
-        titles = {s.position: s.title for s in await shelf.list_sections(db, story.id)}
-        embed = cards.feedback_embed(story, totals, sections, titles)
-        if not sections:
-            await interaction.response.send_message(
-                embed=embed, allowed_mentions=discord.AllowedMentions.none()
-            )
+        report = await self.bot.reader.feedback(place, title)
+        if not report.sections:
+            await interaction.response.send_message(embed=cards.feedback_embed(report))
             return
-        png = reactions_chart(
-            story.title, [(s.position, s.total) for s in sections], story.section_count
+        await interaction.response.defer(thinking=True)
+        plan = plan_chart(
+            [(s.position, [(e.emoji, e.count) for e in s.per_emoji]) for s in report.sections],
+            report.story.section_count,
         )
+        embed = cards.feedback_embed(report, legend=legend_text(plan))
+        png = await asyncio.to_thread(render_png, plan)
         embed.set_image(url="attachment://feedback.png")
-        await interaction.response.send_message(
-            embed=embed,
-            file=discord.File(io.BytesIO(png), filename="feedback.png"),
-            allowed_mentions=discord.AllowedMentions.none(),
+        await interaction.followup.send(
+            embed=embed, file=discord.File(io.BytesIO(png), filename="feedback.png")
         )
 
 

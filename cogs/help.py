@@ -1,4 +1,4 @@
-"""/help: what the bot does and how to use it."""
+"""/help: what the bot does and how to use it, with this server's moderator notes."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ class Help(commands.Cog):
 
     @app_commands.command(name="help", description="What Storyshelf does and how to use it")
     async def help(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(
-            embed=help_embed(), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        notes = None
+        if interaction.guild_id is not None:
+            notes = (await self.bot.guild_settings.get(interaction.guild_id)).moderator_notes
+        await interaction.response.send_message(embed=help_embed(notes), ephemeral=True)
 
 
 async def setup(bot: Storyshelf) -> None:

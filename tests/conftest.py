@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import discord
@@ -24,6 +25,12 @@ def corpus_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"corpus file {name} not available")
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_developer_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests (and the bot processes they start) never read a developer's real `.env`."""
+    monkeypatch.setenv("STORYSHELF_ENV_FILE", os.devnull)
 
 
 @pytest.fixture
@@ -72,8 +79,7 @@ async def simcord_env(simcord_bot, request):
         unexpected = [e for e in env.errors if not _expected(e, discord_faults=faults)]
         if unexpected:
             raise ExceptionGroup(f"bot raised {len(unexpected)} unexpected error(s)", unexpected)
-        if env.bot.feedback is not None:
-            await env.bot.close_resources()
+        await env.bot.close_resources()
 
 
 @pytest.fixture

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import re
+from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from bot import create_bot
 from bot.db.connection import connect_sync
-from bot.db.library import StoredStory, insert_story
+from bot.db.stories import StoredStory, insert_story
 from bot.settings import Settings
 from bot.story import ParsedStory, Rating, RatingLevel, Section
 
@@ -46,6 +48,57 @@ def shelve(settings: Settings, guild_id: int, story: ParsedStory | Path) -> Stor
     conn = connect_sync(settings.database_path)
     try:
         return insert_story(conn, guild_id, story)
+    finally:
+        conn.close()
+
+
+# Plain words for generated stories: every one is in many sections of a generated shelf.
+WORDS = (
+    "tea", "kettle", "river", "lantern", "winter", "garden", "letter", "harbour",
+    "violin", "shadow", "meadow", "candle", "orchard", "thunder", "library", "ferry",
+    "compass", "velvet", "ember", "willow", "falcon", "marble", "pepper", "quill",
+)  # fmt: skip
+
+
+def generated_story(
+    n: int,
+    rng: random.Random,
+    *,
+    level: RatingLevel = RatingLevel.GENERAL,
+    sections: int = 3,
+    paragraphs: tuple[int, int] = (6, 6),
+    words: tuple[int, int] = (40, 40),
+    lines: Mapping[int, str] | None = None,
+    author: str = "Bench",
+) -> ParsedStory:
+    """Story number `n` of a generated shelf: `sections` parts of prose made of WORDS.
+
+    The title ("Tea Kettle 00042") is unique by its number and starts with words a
+    reader would type. `lines` puts a sentence as the fourth paragraph of the
+    section at that index (0-based), e.g. a rare name for search to find. The same
+    `rng` state gives the same story, so shelves are reproducible.
+    """
+    parts = []
+    for s in range(sections):
+        prose = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(*words))).capitalize() + "."
+            for _ in range(rng.randint(*paragraphs))
+        ]
+        if lines and s in lines:
+            prose.insert(3, lines[s])
+        parts.append(Section(f"Part {s + 1}", "\n\n".join(prose)))
+    title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()} {n:05d}"
+    return ParsedStory(title, author, Rating(level.display, level), tuple(parts))
+
+
+def shelve_many(
+    path: Settings | Path, guild_id: int, stories: Iterable[ParsedStory]
+) -> list[StoredStory]:
+    """Put many stories on a guild's shelf through the importer's path, on one connection."""
+    database = path.database_path if isinstance(path, Settings) else path
+    conn = connect_sync(database)
+    try:
+        return [insert_story(conn, guild_id, story) for story in stories]
     finally:
         conn.close()
 

@@ -11,11 +11,26 @@ import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from bot.__main__ import main
+from bot.settings import ENV_FILE_VARIABLE
 from tests.conftest import corpus_file
 from tests.support import UnauthorizedDiscord, query
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_STORY = ROOT / "data" / "sample_story.txt"
+
+
+@pytest.fixture(autouse=True)
+def _no_project_env(tmp_path, monkeypatch):
+    """The developer's own `.env` (found from the package, wherever the tests run) must
+    not leak into these tests."""
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(empty))
+    for name in ("DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _run(
@@ -75,7 +90,10 @@ def test_import_stores_each_file_and_reports_a_line_per_file(tmp_path, capsys):
 
     status = main(["import", str(sample), str(empty), "--guild", "42", "--db", str(db)])
 
-    out = capsys.readouterr().out.splitlines()
+    printed = capsys.readouterr().out.splitlines()
+    out = [line for line in printed if line.startswith(("✓", "✗"))]
+    # The parser's notes follow their file's line, as `inspect` shows them.
+    assert any(line.startswith("  warning: ") for line in printed)
     assert status == 1  # one file failed
     assert out[0].startswith(
         "✓ a_week_in_the_life.txt: “A Week in the Life” · Mature (R (language))"
@@ -126,3 +144,89 @@ def test_import_refuses_file_over_limit_before_reading(tmp_path, capsys, monkeyp
 
     assert main(["import", str(path), "--guild", "1", "--db", str(tmp_path / "s.db")]) == 1
     assert "limit" in capsys.readouterr().out
+
+
+def test_sample_story_from_the_readme_imports_as_four_titled_scenes(tmp_path, capsys):
+    db = tmp_path / "shelf.db"
+
+    assert main(["import", str(SAMPLE_STORY), "--guild", "7", "--db", str(db)]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("✓ sample_story.txt: “The Lighthouse Lending Library” · General")
+    assert "4 sections" in out
+    from bot.settings import Settings
+
+    titles = query(Settings(database_path=db), "SELECT title FROM sections ORDER BY position")
+    assert next(t for (t,) in titles).startswith("In spring, the men from the harbour")
+
+
+def _unrated(tmp_path: Path) -> Path:
+    path = tmp_path / "unrated.txt"
+    path.write_text(
+        "Title: Weather Report\n\nAuthor: Tester\n\n"
+        "It rained on Monday. The gutters sang.\n\n\n"
+        "It rained on Tuesday too, and nobody minded.\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_import_without_rating_warns_like_inspect(tmp_path, capsys):
+    path = _unrated(tmp_path)
+
+    assert main(["inspect", str(path)]) == 0
+    inspected = capsys.readouterr().out
+    assert main(["import", str(path), "--guild", "1", "--db", str(tmp_path / "s.db")]) == 0
+    imported = capsys.readouterr().out
+
+    hint = "no rating in the file: stored as Not Rated, which is shown only in age-restricted"
+    assert hint in inspected and hint in imported
+    assert "use --rating" in imported
+    assert "Not Rated" in imported.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("given", "level", "display"),
+    [("Teen", "teen", "Teen"), ("pg-13", "teen", "Teen"), ("General", "general", "General")],
+)
+def test_import_rating_overrides_the_file(tmp_path, capsys, given, level, display):
+    db = tmp_path / "s.db"
+
+    status = main(
+        ["import", str(_unrated(tmp_path)), "--guild", "1", "--db", str(db), "--rating", given]
+    )
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert f"· {display} ({given})" in out.splitlines()[0]
+    assert "rating" not in out.lower().split("\n", 1)[1]  # no stale "no rating" warning
+    from bot.settings import Settings
+
+    assert query(Settings(database_path=db), "SELECT rating_level FROM stories") == [(level,)]
+
+
+def test_import_unknown_rating_is_refused_and_nothing_stored(tmp_path, capsys):
+    db = tmp_path / "s.db"
+
+    status = main(
+        ["import", str(_unrated(tmp_path)), "--guild", "1", "--db", str(db), "--rating", "Sparkly"]
+    )
+
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "“Sparkly” is not a rating I know" in err and "General, Teen, Mature" in err
+    assert not db.exists()
+
+
+def test_import_names_a_rating_it_does_not_know(tmp_path, capsys):
+    path = tmp_path / "odd.txt"
+    path.write_text(
+        "Title: Odd\n\nRating: Sparkly\n\nOne scene.\n\n\nAnother scene.\n", encoding="utf-8"
+    )
+
+    assert main(["import", str(path), "--guild", "1", "--db", str(tmp_path / "s.db")]) == 0
+
+    out = capsys.readouterr().out
+    assert "rating “Sparkly” not recognised: stored as Not Rated" in out
+    warnings = [line for line in out.splitlines() if line.startswith("  warning:")]
+    assert len([w for w in warnings if "rat" in w.lower()]) == 1  # one note, not the parser's too

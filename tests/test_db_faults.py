@@ -103,9 +103,6 @@ async def test_settings_while_another_process_writes_say_busy_and_change_nothing
     assert query(settings, "SELECT action FROM audit_log") == [("settings",)]
 
 
-# The upload's own connection waits the default busy timeout (5 s) until
-# bot/library.py passes settings.busy_timeout_ms to connect_sync: allow for it.
-@pytest.mark.simcord(settle_timeout=30)
 async def test_confirming_an_upload_while_another_process_writes_stores_nothing(world, settings):
     env, guild, channel, mod, reader = world
     preview = await mod.slash(channel, "library add", file=("rain.txt", TWO_CHAPTERS))

@@ -92,7 +92,7 @@ async def test_reactions_refused_keeps_and_records_excerpt_and_warns_once_per_ch
         "PUT", REACTIONS, status=403, code=50013, message="Missing Permissions", times=None
     )
 
-    with caplog.at_level(logging.WARNING, logger="bot.reading"):
+    with caplog.at_level(logging.WARNING, logger="cogs.reading"):
         first = await reader.slash(general, "read", title="Tea at Five")
         second = await reader.slash(general, "read", title="Tea at Five", section=2)
 

@@ -1,12 +1,14 @@
 """Hostile story files: each one parses, or is refused with a message that says why.
 
 The requirement is that the parser stays bounded in time and memory on any
-upload up to the size limit. Every case here is built in the test (nothing big
-is stored) and parsed with the default 10 MB limit; the assertions are what
-the uploader would see: the sections, or the words of the refusal. The
-timeouts only stop a hang from stalling the suite: how fast each case is, and
-how much memory it takes, is measured by ``bench/hostile_bench.py``, which
-runs the same cases (``CASES``) beside a normal file of the same size.
+upload up to the size limit. Every case is built by a function (nothing big is
+stored); the assertions are what the uploader would see: the sections, or the
+words of the refusal. How fast each case is, and how much memory it takes, is
+measured by ``bench/hostile_bench.py``, which runs every builder in ``CASES`` at
+its full hostile size (100,000 breaks, 10 MB) beside a normal file of the same
+size. The tests here call the same builders at a moderate size (``TEST_COUNT``,
+``TEST_SIZE``, or lowered caps) that proves the behaviour without the wall
+clock: no test here times anything.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.parsing import MAX_TITLE_CHARS, StoryFileError, parse_story
+from bot.parsing import MAX_TITLE_CHARS, StoryFileError, blocks, parse_story
 from bot.parsing.ao3 import MAX_ATTRIBUTES, MAX_ELEMENTS, MAX_TAGS
 from bot.parsing.blocks import MAX_BLOCKS, MAX_LINES
 from bot.story import ParsedStory
 
 LIMIT = 10 * 1024 * 1024
-# Generous: a case takes about a second; this only catches a hang.
-TIMEOUT = 20
+# The benchmark parses the counted cases at this size (100,000 breaks, 100,000 headings);
+# the tests parse the same builders at TEST_COUNT / TEST_SIZE, enough to prove each behaviour.
+BENCH_COUNT = 100_000
+TEST_COUNT = 5_000
+TEST_SIZE = 256 * 1024
 
 HEADER = b"Title: Hostile\nAuthor: Someone\nRating: T\n\n"
 GUTENBERG_START = b"*** START OF THE PROJECT GUTENBERG EBOOK HOSTILE ***\n"
@@ -75,9 +80,9 @@ def parse(data: bytes, filename: str) -> ParsedStory:
     return parse_story(data, filename, max_bytes=LIMIT)
 
 
-def refusal(data: bytes, filename: str) -> str:
+def refusal(data: bytes, filename: str, *, max_bytes: int = LIMIT) -> str:
     with pytest.raises(StoryFileError) as caught:
-        parse_story(data, filename, max_bytes=LIMIT)
+        parse_story(data, filename, max_bytes=max_bytes)
     message = str(caught.value)
     assert f"“{filename}”" in message  # says which file
     return message
@@ -89,44 +94,46 @@ def plain(text: str) -> str:
 
 
 # --- A 10 MB single line ----------------------------------------------------------------------
+#
+# Every builder takes its size: the benchmark calls it with the default (the full hostile
+# size), the tests with a size that proves the same behaviour in a fraction of the time.
 
 
 @case("10 MB line of words (.txt)")
-def line_of_words_txt() -> tuple[bytes, str]:
-    return fill(b"word "), "line.txt"
+def line_of_words_txt(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"word ", size=size), "line.txt"
 
 
 @case("10 MB line of words (.md)")
-def line_of_words_md() -> tuple[bytes, str]:
-    return fill(b"word "), "line.md"
+def line_of_words_md(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"word ", size=size), "line.md"
 
 
 @case("10 MB line without a space")
-def line_without_spaces() -> tuple[bytes, str]:
-    return fill(b"x"), "line.txt"
+def line_without_spaces(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"x", size=size), "line.txt"
 
 
 @case("10 MB line of one-letter sentences")
-def line_of_sentences() -> tuple[bytes, str]:
-    return fill(b"A. "), "line.txt"
+def line_of_sentences(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"A. ", size=size), "line.txt"
 
 
 @case("10 MB line of scene-break stars")
-def line_of_stars() -> tuple[bytes, str]:
-    return fill(b"*"), "line.txt"
+def line_of_stars(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"*", size=size), "line.txt"
 
 
 @case("10 MB line of # and > (.md)")
-def line_of_markdown_marks() -> tuple[bytes, str]:
-    return fill(b"#> "), "line.md"
+def line_of_markdown_marks(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"#> ", size=size), "line.md"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [line_of_words_txt, line_of_words_md])
-def test_ten_megabyte_line_of_words_is_one_section_with_every_word(
-    build: Callable[[], tuple[bytes, str]],
+def test_a_giant_line_of_words_is_one_section_with_every_word(
+    build: Callable[..., tuple[bytes, str]],
 ) -> None:
-    data, name = build()
+    data, name = build(size=TEST_SIZE)
     story = parse(data, name)
 
     assert story.title == "Hostile"
@@ -135,17 +142,16 @@ def test_ten_megabyte_line_of_words_is_one_section_with_every_word(
     line = data[len(HEADER) :].decode().strip()
     assert story.sections[0].text == line
     assert story.words == line.count("word")
-    assert len(story.sections[0].title) <= 81  # named by its start, not by 10 MB
+    assert len(story.sections[0].title) <= 81  # named by its start, not by the whole line
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize(
     "build", [line_without_spaces, line_of_sentences, line_of_stars, line_of_markdown_marks]
 )
-def test_ten_megabyte_line_of_one_character_keeps_the_line(
-    build: Callable[[], tuple[bytes, str]],
+def test_a_giant_line_of_one_character_keeps_the_line(
+    build: Callable[..., tuple[bytes, str]],
 ) -> None:
-    data, name = build()
+    data, name = build(size=TEST_SIZE)
     story = parse(data, name)
 
     assert len(story.sections) == 1
@@ -153,15 +159,14 @@ def test_ten_megabyte_line_of_one_character_keeps_the_line(
     assert len(story.sections[0].title) <= 81
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_byte_over_the_limit_is_refused_with_the_exact_sizes() -> None:
-    message = refusal(b"word " * (LIMIT // 5) + b"x", "big.txt")
+    limit = 1024 * 1024
+    message = refusal(b"x" * (limit + 1), "big.txt", max_bytes=limit)
 
-    assert "10,485,761 bytes, just over the 10 MB limit (10,485,760 bytes)" in message
+    assert "1,048,577 bytes, just over the 1 MB limit (1,048,576 bytes)" in message
     assert "Split it into smaller files" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_file_well_over_the_limit_is_refused_in_megabytes() -> None:
     message = refusal(b"x" * (LIMIT + LIMIT // 4), "bigger.md")
 
@@ -172,195 +177,243 @@ def test_a_file_well_over_the_limit_is_refused_in_megabytes() -> None:
 
 
 @case("100,000 '* * *' breaks (.txt)")
-def star_breaks_txt() -> tuple[bytes, str]:
-    return HEADER + b"Text here.\n\n* * *\n\n" * 100_000, "scenes.txt"
+def star_breaks_txt(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\n* * *\n\n" * count, "scenes.txt"
 
 
 @case("100,000 '***' breaks (.md)")
-def star_breaks_md() -> tuple[bytes, str]:
-    return HEADER + b"Text here.\n\n***\n\n" * 100_000, "scenes.md"
+def star_breaks_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\n***\n\n" * count, "scenes.md"
 
 
 @case("100,000 '---' breaks (.md)")
-def rule_breaks_md() -> tuple[bytes, str]:
-    return HEADER + b"Text here.\n\n---\n\n" * 100_000, "scenes.md"
+def rule_breaks_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\n---\n\n" * count, "scenes.md"
 
 
 @case("100,000 '---' under a line (.md)")
-def rule_breaks_under_lines_md() -> tuple[bytes, str]:
+def rule_breaks_under_lines_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
     # "Text.\n---" is a setext heading only when the line is title-like; a
     # sentence is not, so these are scene breaks.
-    return HEADER + b"Text here.\n---\n" * 100_000, "scenes.md"
+    return HEADER + b"Text here.\n---\n" * count, "scenes.md"
+
+
+@case("100,000 '* * *' breaks (.md)")
+def spaced_star_breaks_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\n* * *\n\n" * count, "scenes.md"
 
 
 @case("100,000 blank-line breaks (.txt)")
-def blank_line_breaks_txt() -> tuple[bytes, str]:
-    return HEADER + b"A scene begins.\n\nIt ends.\n\n\n" * 100_000, "scenes.txt"
+def blank_line_breaks_txt(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"A scene begins.\n\nIt ends.\n\n\n" * count, "scenes.txt"
 
 
 @case("100,000 blank-line breaks (.md)")
-def blank_line_breaks_md() -> tuple[bytes, str]:
-    return HEADER + b"A scene begins.\n\nIt ends.\n\n\n" * 100_000, "scenes.md"
+def blank_line_breaks_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"A scene begins.\n\nIt ends.\n\n\n" * count, "scenes.md"
 
 
 @case("100,000 'oOo' breaks (.txt)")
-def ornament_breaks_txt() -> tuple[bytes, str]:
-    return HEADER + b"Text here.\n\noOo\n\n" * 100_000, "scenes.txt"
+def ornament_breaks_txt(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\noOo\n\n" * count, "scenes.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
-@pytest.mark.parametrize(
-    "build", [star_breaks_txt, star_breaks_md, rule_breaks_md, rule_breaks_under_lines_md]
-)
-def test_hundred_thousand_symbol_breaks_make_hundred_thousand_scenes(
-    build: Callable[[], tuple[bytes, str]],
-) -> None:
-    story = parse(*build())
+@case("100,000 'oOoOoOo' breaks (.md)")
+def long_ornament_breaks_md(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"Text here.\n\noOoOoOo\n\n" * count, "scenes.md"
 
-    assert len(story.sections) == 100_000
+
+@case("100,000 distinct scenes and '~*~' breaks (.txt)")
+def distinct_scenes_txt(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    # Every scene different, so nothing the parser remembers about one line helps.
+    scenes = b"".join(b"Scene %d begins here.\n\n~*~\n\n" % number for number in range(count))
+    return HEADER + scenes, "scenes.txt"
+
+
+SYMBOL_BREAKS = [
+    star_breaks_txt,
+    star_breaks_md,
+    rule_breaks_md,
+    rule_breaks_under_lines_md,
+    spaced_star_breaks_md,
+    long_ornament_breaks_md,
+]
+
+
+@pytest.mark.parametrize("build", SYMBOL_BREAKS)
+def test_symbol_breaks_each_make_a_scene(build: Callable[..., tuple[bytes, str]]) -> None:
+    story = parse(*build(count=TEST_COUNT))
+
+    assert len(story.sections) == TEST_COUNT
     assert all(section.text == "Text here." for section in story.sections)
-    assert "split into 100000 scenes" in story.warnings[-1]
+    assert f"split into {TEST_COUNT} scenes" in story.warnings[-1]
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [blank_line_breaks_txt, blank_line_breaks_md])
-def test_hundred_thousand_blank_line_breaks_make_hundred_thousand_scenes(
-    build: Callable[[], tuple[bytes, str]],
-) -> None:
-    story = parse(*build())
+def test_blank_line_breaks_each_make_a_scene(build: Callable[..., tuple[bytes, str]]) -> None:
+    story = parse(*build(count=TEST_COUNT))
 
-    assert len(story.sections) == 100_000
+    assert len(story.sections) == TEST_COUNT
     assert {section.text for section in story.sections} == {"A scene begins.\n\nIt ends."}
-    assert story.words == 500_000
+    assert story.words == 5 * TEST_COUNT
 
 
-@pytest.mark.timeout(TIMEOUT)
-def test_hundred_thousand_ornament_breaks_make_hundred_thousand_scenes() -> None:
-    story = parse(*ornament_breaks_txt())
+def test_ornament_breaks_each_make_a_scene() -> None:
+    story = parse(*ornament_breaks_txt(count=TEST_COUNT))
 
-    assert len(story.sections) == 100_000
-    assert story.words == 200_000
+    assert len(story.sections) == TEST_COUNT
+    assert story.words == 2 * TEST_COUNT
+
+
+def test_distinct_scenes_are_each_named_by_their_first_sentence() -> None:
+    story = parse(*distinct_scenes_txt(count=TEST_COUNT))
+
+    assert len(story.sections) == TEST_COUNT
+    assert story.sections[-1].title == f"Scene {TEST_COUNT - 1} begins here."
 
 
 @case("100,000 breaks and no text")
-def breaks_without_text() -> tuple[bytes, str]:
-    return HEADER + b"* * *\n\n" * 100_000, "breaks.txt"
+def breaks_without_text(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return HEADER + b"* * *\n\n" * count, "breaks.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_scene_breaks_without_text_are_refused() -> None:
-    message = refusal(*breaks_without_text())
+    message = refusal(*breaks_without_text(count=TEST_COUNT))
 
     assert "has a header but no story text after it" in message
 
 
 @case("10 MB of blank lines inside (.txt)")
-def blank_flood_txt() -> tuple[bytes, str]:
-    return fill(b"\n", head=HEADER + b"The start.\n", tail=b"The end.\n"), "blank.txt"
+def blank_flood_txt(size: int = LIMIT) -> tuple[bytes, str]:
+    head = HEADER + b"The start.\n"
+    return fill(b"\n", head=head, tail=b"The end.\n", size=size), "blank.txt"
 
 
 @case("10 MB of blank lines inside (.md)")
-def blank_flood_md() -> tuple[bytes, str]:
-    return fill(b"\n", head=HEADER + b"The start.\n", tail=b"The end.\n"), "blank.md"
+def blank_flood_md(size: int = LIMIT) -> tuple[bytes, str]:
+    head = HEADER + b"The start.\n"
+    return fill(b"\n", head=head, tail=b"The end.\n", size=size), "blank.md"
 
 
 @case("10 MB of CRLF blank lines")
-def crlf_flood() -> tuple[bytes, str]:
-    return fill(b"\r\n", head=HEADER + b"The start.\r\n", tail=b"The end.\r\n"), "blank.txt"
+def crlf_flood(size: int = LIMIT) -> tuple[bytes, str]:
+    head = HEADER + b"The start.\r\n"
+    return fill(b"\r\n", head=head, tail=b"The end.\r\n", size=size), "blank.txt"
 
 
 @case("5 MB of lines of spaces inside")
-def space_line_flood() -> tuple[bytes, str]:
-    return fill(b" \t\n", head=HEADER + b"The start.\n", tail=b"The end.\n"), "blank.txt"
+def space_line_flood(size: int = LIMIT) -> tuple[bytes, str]:
+    head = HEADER + b"The start.\n"
+    return fill(b" \t\n", head=head, tail=b"The end.\n", size=size), "blank.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [blank_flood_txt, blank_flood_md, crlf_flood, space_line_flood])
-def test_a_flood_of_blank_lines_is_one_scene_break(build: Callable[[], tuple[bytes, str]]) -> None:
-    story = parse(*build())
+def test_a_flood_of_blank_lines_is_one_scene_break(build: Callable[..., tuple[bytes, str]]) -> None:
+    # Large enough that the flood is squeezed (more than 500,000 lines only at full size,
+    # but runs of more than 64 blank lines at any size).
+    story = parse(*build(size=TEST_SIZE))
 
     assert [section.text for section in story.sections] == ["The start.", "The end."]
 
 
 @case("10 MB of blank lines only")
-def only_blank_lines() -> tuple[bytes, str]:
-    return b"\n" * LIMIT, "blank.txt"
+def only_blank_lines(size: int = LIMIT) -> tuple[bytes, str]:
+    return b"\n" * size, "blank.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_file_of_nothing_but_blank_lines_is_refused() -> None:
-    message = refusal(*only_blank_lines())
+    message = refusal(*only_blank_lines(size=TEST_SIZE))
 
     assert "has no text in it, only blank lines" in message
 
 
 # --- Text cut into more pieces than any story -------------------------------------------------
+#
+# The caps are what make these cases refusals; the tests lower the caps (the same code reads
+# them) so a small file proves the refusal, and the benchmark runs them at the real caps.
 
 
 @case("500,000 one-letter paragraphs")
-def paragraph_flood() -> tuple[bytes, str]:
-    return HEADER + b"a\n\n" * 500_000, "paragraphs.txt"
+def paragraph_flood(count: int = 500_000) -> tuple[bytes, str]:
+    return HEADER + b"a\n\n" * count, "paragraphs.txt"
 
 
 @case("500,000 one-letter paragraphs (.md)")
-def paragraph_flood_md() -> tuple[bytes, str]:
-    return HEADER + b"a.\n\n" * 500_000, "paragraphs.md"
+def paragraph_flood_md(count: int = 500_000) -> tuple[bytes, str]:
+    return HEADER + b"a.\n\n" * count, "paragraphs.md"
 
 
 @case("3.5 million one-letter paragraphs")
-def paragraph_flood_10mb() -> tuple[bytes, str]:
-    return fill(b"a\n\n"), "paragraphs.txt"
+def paragraph_flood_10mb(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"a\n\n", size=size), "paragraphs.txt"
 
 
 @case("1.3 million '[' notes")
-def bracket_paragraph_flood() -> tuple[bytes, str]:
-    return fill(b"[ note\n\n"), "notes.txt"
+def bracket_paragraph_flood(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"[ note\n\n", size=size), "notes.txt"
 
 
 @case("300,000 chapter headings")
-def heading_flood() -> tuple[bytes, str]:
-    return HEADER + b"Chapter 1\n\n" * 300_000 + b"The story, at last, begins.\n", "headings.txt"
+def heading_flood(count: int = 300_000) -> tuple[bytes, str]:
+    return HEADER + b"Chapter 1\n\n" * count + b"The story, at last, begins.\n", "headings.txt"
 
 
 @case("300,000 '##' headings (.md)")
-def heading_flood_md() -> tuple[bytes, str]:
-    return HEADER + b"## A\n\n" * 300_000 + b"The story, at last, begins.\n", "headings.md"
+def heading_flood_md(count: int = 300_000) -> tuple[bytes, str]:
+    return HEADER + b"## A\n\n" * count + b"The story, at last, begins.\n", "headings.md"
 
 
 @case("2.6 million U+2029 paragraph separators")
-def separator_flood() -> tuple[bytes, str]:
-    return fill("a\u2029".encode()), "separators.txt"
+def separator_flood(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill("a\u2029".encode(), size=size), "separators.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
+SMALL_MAX_BLOCKS = 2_000
+SMALL_MAX_LINES = 4_000
+
+
+@pytest.fixture
+def small_caps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The block and line caps lowered, so a file of a few thousand lines goes over them."""
+    monkeypatch.setattr(blocks, "MAX_BLOCKS", SMALL_MAX_BLOCKS)
+    monkeypatch.setattr(blocks, "MAX_LINES", SMALL_MAX_LINES)
+
+
 @pytest.mark.parametrize(
     "build",
     [paragraph_flood, paragraph_flood_md, heading_flood, heading_flood_md],
 )
-def test_more_paragraphs_than_any_story_is_refused(build: Callable[[], tuple[bytes, str]]) -> None:
-    message = refusal(*build())
+def test_more_paragraphs_than_any_story_is_refused(
+    build: Callable[..., tuple[bytes, str]], small_caps: None
+) -> None:
+    message = refusal(*build(count=3 * SMALL_MAX_BLOCKS // 2))
 
-    assert f"has more than {MAX_BLOCKS:,} paragraphs and scene breaks" in message
+    assert f"has more than {SMALL_MAX_BLOCKS:,} paragraphs and scene breaks" in message
     assert "far more than a story has" in message
     assert "Storyshelf did not read it" in message
 
 
+def test_a_story_just_under_the_paragraph_cap_is_read(small_caps: None) -> None:
+    story = parse(*paragraph_flood(count=SMALL_MAX_BLOCKS - 10))
+
+    assert story.words == SMALL_MAX_BLOCKS - 10
+
+
 @case("5 million one-letter lines")
-def line_flood() -> tuple[bytes, str]:
-    return fill(b"a\n"), "lines.txt"
+def line_flood(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"a\n", size=size), "lines.txt"
 
 
 @case("2.6 million code fences (.md)")
-def fence_flood_md() -> tuple[bytes, str]:
-    return fill(b"```\n"), "fences.md"
+def fence_flood_md(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"```\n", size=size), "fences.md"
 
 
 @case("5 million lines after a Gutenberg START")
-def line_flood_gutenberg() -> tuple[bytes, str]:
-    return fill(b"a\n", head=GUTENBERG_START), "book.txt"
+def line_flood_gutenberg(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"a\n", head=GUTENBERG_START, size=size), "book.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize(
     "build",
     [
@@ -372,11 +425,19 @@ def line_flood_gutenberg() -> tuple[bytes, str]:
         paragraph_flood_10mb,
     ],
 )
-def test_more_lines_than_any_story_is_refused(build: Callable[[], tuple[bytes, str]]) -> None:
-    message = refusal(*build())
+def test_more_lines_than_any_story_is_refused(
+    build: Callable[..., tuple[bytes, str]], small_caps: None
+) -> None:
+    message = refusal(*build(size=16 * SMALL_MAX_LINES))
 
-    assert f"has more than {MAX_LINES:,} lines of text" in message
+    assert f"has more than {SMALL_MAX_LINES:,} lines of text" in message
     assert "a 10 MB novel has about 170,000" in message
+
+
+def test_the_real_caps_are_far_above_a_novel() -> None:
+    # A 10 MB novel has about 50,000 blocks and 170,000 lines (see bot/parsing/blocks.py).
+    assert MAX_BLOCKS >= 4 * 50_000
+    assert MAX_LINES >= 4 * 170_000
 
 
 WRAPPED_LINE = b"the quick brown fox jumps over the lazy dog and keeps on running far\n"
@@ -384,18 +445,17 @@ NESTED_MARKDOWN = b">" * 60 + b" quoted\n" + b"    " * 15 + b"- item\n\n"
 
 
 @case("one giant 10 MB paragraph of wrapped lines")
-def giant_wrapped_paragraph() -> tuple[bytes, str]:
-    return fill(WRAPPED_LINE), "one.txt"
+def giant_wrapped_paragraph(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(WRAPPED_LINE, size=size), "one.txt"
 
 
 @case("one giant paragraph of 150-character lines")
-def giant_long_line_paragraph() -> tuple[bytes, str]:
-    return fill(b"the quick brown fox jumps over the lazy dog " * 4 + b"\n"), "one.txt"
+def giant_long_line_paragraph(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"the quick brown fox jumps over the lazy dog " * 4 + b"\n", size=size), "one.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
-def test_a_ten_megabyte_paragraph_is_one_section_with_its_line_breaks() -> None:
-    data, name = giant_wrapped_paragraph()
+def test_a_giant_paragraph_is_one_section_with_its_line_breaks() -> None:
+    data, name = giant_wrapped_paragraph(size=TEST_SIZE)
     story = parse(data, name)
 
     assert len(story.sections) == 1
@@ -404,9 +464,8 @@ def test_a_ten_megabyte_paragraph_is_one_section_with_its_line_breaks() -> None:
     assert story.words == 14 * len(lines)
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_paragraph_of_long_lines_becomes_a_paragraph_per_line() -> None:
-    data, name = giant_long_line_paragraph()
+    data, name = giant_long_line_paragraph(size=TEST_SIZE)
     story = parse(data, name)
 
     lines = data[len(HEADER) :].decode().split("\n")[:-1]
@@ -414,29 +473,60 @@ def test_a_paragraph_of_long_lines_becomes_a_paragraph_per_line() -> None:
     assert story.sections[0].text == "\n\n".join(line.strip() for line in lines)
 
 
+# --- Chained headings ---------------------------------------------------------------------------
+
+
 @case("100,000 'Part' headings chained")
-def part_chain() -> tuple[bytes, str]:
-    parts = b"".join(b"Part %d\n\n" % (number % 9000 + 1) for number in range(100_000))
+def part_chain(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    parts = b"".join(b"Part %d\n\n" % (number % 9000 + 1) for number in range(count))
     return HEADER + parts + b"Chapter 1\n\nThe story, at last, begins.\n", "parts.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
+@case("100,000 'ACT' and 'SCENE' headings")
+def act_scene_chain(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    lines = b"".join(
+        b"ACT %d\n\nSCENE %d\n\n" % (n % 900 + 1, n % 9 + 1) for n in range(count // 2)
+    )
+    return HEADER + lines + b"The play, at last, begins.\n", "play.txt"
+
+
+@case("100,000 chapters of one line each")
+def short_chapters(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    chapters = b"".join(b"Chapter %d\n\nIt rained.\n\n" % (n + 1) for n in range(count))
+    return HEADER + chapters, "chapters.txt"
+
+
 def test_a_title_built_from_thousands_of_headings_is_cut_short() -> None:
-    story = parse(*part_chain())
+    story = parse(*part_chain(count=TEST_COUNT))
 
     assert all(len(section.title) <= MAX_TITLE_CHARS for section in story.sections)
     assert story.sections[-1].text == "The story, at last, begins."
     assert any("section title was over 300 characters" in warning for warning in story.warnings)
+    assert len(story.metadata["parts"].splitlines()) <= 100  # the card lists a few, not all
+
+
+def test_thousands_of_acts_and_scenes_end_in_one_scene_with_the_text() -> None:
+    story = parse(*act_scene_chain(count=TEST_COUNT))
+
+    assert story.sections[-1].text == "The play, at last, begins."
+    assert all(len(section.title) <= MAX_TITLE_CHARS for section in story.sections)
+
+
+def test_thousands_of_short_chapters_are_each_a_section() -> None:
+    story = parse(*short_chapters(count=TEST_COUNT))
+
+    assert len(story.sections) == TEST_COUNT
+    assert story.sections[-1].title == f"Chapter {TEST_COUNT}"
+    assert story.words == 2 * TEST_COUNT
 
 
 @case("a 10 MB Title: line")
-def giant_header_title() -> tuple[bytes, str]:
-    return fill(b"word ", head=b"Title: ", tail=b"\n\nThe story.\n"), "title.txt"
+def giant_header_title(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"word ", head=b"Title: ", tail=b"\n\nThe story.\n", size=size), "title.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
-def test_a_ten_megabyte_header_title_is_cut_short() -> None:
-    story = parse(*giant_header_title())
+def test_a_giant_header_title_is_cut_short() -> None:
+    story = parse(*giant_header_title(size=TEST_SIZE))
 
     assert len(story.title) <= MAX_TITLE_CHARS
     assert story.title.startswith("word word ")
@@ -449,44 +539,55 @@ def test_a_ten_megabyte_header_title_is_cut_short() -> None:
 
 
 @case("Gutenberg START and a 10 MB line")
-def gutenberg_line() -> tuple[bytes, str]:
-    return fill(b"word ", head=GUTENBERG_START), "book.txt"
+def gutenberg_line(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(b"word ", head=GUTENBERG_START, size=size), "book.txt"
 
 
 @case("Gutenberg START and 100,000 breaks")
-def gutenberg_breaks() -> tuple[bytes, str]:
-    return GUTENBERG_START + b"Text here.\n\n* * *\n\n" * 100_000, "book.txt"
+def gutenberg_breaks(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    return GUTENBERG_START + b"Text here.\n\n* * *\n\n" * count, "book.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
+@case("Gutenberg START and 100,000 contents lines")
+def gutenberg_contents(count: int = BENCH_COUNT) -> tuple[bytes, str]:
+    entries = b"".join(b"Chapter %d\n" % (n + 1) for n in range(count))
+    body = b"Contents\n\n" + entries + b"\nChapter 1\n\nThe book begins, at last, here.\n"
+    return GUTENBERG_START + body, "book.txt"
+
+
 def test_gutenberg_book_of_one_line_is_one_section() -> None:
-    story = parse(*gutenberg_line())
+    story = parse(*gutenberg_line(size=TEST_SIZE))
 
     assert story.source_format == "gutenberg"
     assert len(story.sections) == 1
-    assert story.words == (LIMIT - len(GUTENBERG_START)) // 5
+    assert story.words == (TEST_SIZE - len(GUTENBERG_START)) // 5
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_gutenberg_book_of_scene_breaks_keeps_every_scene() -> None:
-    story = parse(*gutenberg_breaks())
+    story = parse(*gutenberg_breaks(count=TEST_COUNT))
 
     assert story.source_format == "gutenberg"
-    assert len(story.sections) == 100_000
-    assert story.words == 200_000
+    assert len(story.sections) == TEST_COUNT
+    assert story.words == 2 * TEST_COUNT
+
+
+def test_a_huge_contents_list_is_front_matter() -> None:
+    story = parse(*gutenberg_contents(count=TEST_COUNT))
+
+    assert [section.title for section in story.sections] == ["Chapter 1"]
+    assert story.metadata["front_matter"].startswith("Contents\n\nChapter 1\nChapter 2")
 
 
 # --- Markdown nesting ------------------------------------------------------------------------
 
 
 @case("deeply nested Markdown quotes and lists")
-def nested_markdown() -> tuple[bytes, str]:
-    return fill(NESTED_MARKDOWN), "nested.md"
+def nested_markdown(size: int = LIMIT) -> tuple[bytes, str]:
+    return fill(NESTED_MARKDOWN, size=size), "nested.md"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_deeply_nested_markdown_is_kept_as_text() -> None:
-    data, name = nested_markdown()
+    data, name = nested_markdown(size=TEST_SIZE)
     story = parse(data, name)
 
     # Quotes and lists are not Markdown the reader interprets: the text is kept as written.
@@ -534,7 +635,6 @@ def nested_author_links() -> tuple[bytes, str]:
     return ao3("<p>Story.</p>", preface='<a rel="author" href="/u">x' * 30_000), "authors.html"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [nested_divs_ao3, nested_bold_ao3])
 def test_hundred_thousand_nested_tags_read_the_text_inside(
     build: Callable[[], tuple[bytes, str]],
@@ -545,20 +645,17 @@ def test_hundred_thousand_nested_tags_read_the_text_inside(
     assert [plain(section.text) for section in story.sections] == ["deep"]
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_deep_bold_is_bold_once() -> None:
     story = parse(*nested_bold_ao3())
 
     assert story.sections[0].text == "**deep**"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_unclosed_nesting_reads_the_text_inside() -> None:
     assert parse(*unclosed_nesting_ao3()).sections[0].text == "*deep*"
     assert plain(parse(*unclosed_lists_ao3()).sections[0].text).endswith("deep")
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_deeply_nested_html_that_is_not_ao3_is_refused_as_not_ao3() -> None:
     message = refusal(*nested_divs_plain_html())
 
@@ -566,7 +663,6 @@ def test_deeply_nested_html_that_is_not_ao3_is_refused_as_not_ao3() -> None:
     assert "Download → HTML" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_more_elements_than_any_story_is_refused() -> None:
     message = refusal(*too_deep_ao3())
 
@@ -574,7 +670,6 @@ def test_more_elements_than_any_story_is_refused() -> None:
     assert f"over {MAX_ELEMENTS:,} elements" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_nested_author_links_give_one_author() -> None:
     story = parse(*nested_author_links())
 
@@ -626,7 +721,6 @@ def amp_flood_txt() -> tuple[bytes, str]:
     return fill(b"&amp;"), "entities.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize(
     ("build", "unit", "text"),
     [
@@ -646,14 +740,12 @@ def test_entity_flood_is_read_as_its_characters(
     assert [section.text for section in story.sections] == [text * count]
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_unterminated_references_are_read_like_a_browser() -> None:
     story = parse(*unterminated_amp_flood())
 
     assert set(story.sections[0].text.split()) == {"&"}
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_unknown_and_oversized_references_stay_text() -> None:
     story = parse(*odd_reference_flood())
 
@@ -661,7 +753,6 @@ def test_unknown_and_oversized_references_stay_text() -> None:
     assert set(story.sections[0].text.split()) == {"&zzunknown;", "\ufffd", "¬it;"}
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_million_distinct_references_are_each_resolved() -> None:
     story = parse(*distinct_reference_flood())
 
@@ -670,7 +761,6 @@ def test_a_million_distinct_references_are_each_resolved() -> None:
     assert text[:3] == "\u4e00\u4e01\u4e02"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_entities_in_plain_text_are_left_alone() -> None:
     story = parse(*amp_flood_txt())
 
@@ -712,7 +802,6 @@ def attribute_flood_many_tags() -> tuple[bytes, str]:
     return ao3('<p class="a" id="b" style="c" title="d">x</p>' * 40_000), "attributes.html"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [tag_flood, break_tag_flood])
 def test_more_tags_than_any_story_is_refused(build: Callable[[], tuple[bytes, str]]) -> None:
     message = refusal(*build())
@@ -721,7 +810,6 @@ def test_more_tags_than_any_story_is_refused(build: Callable[[], tuple[bytes, st
     assert "exactly as Archive of Our Own made it" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize("build", [attribute_flood_one_tag, attribute_flood_many_tags])
 def test_more_attributes_than_any_story_is_refused(build: Callable[[], tuple[bytes, str]]) -> None:
     message = refusal(*build())
@@ -729,7 +817,6 @@ def test_more_attributes_than_any_story_is_refused(build: Callable[[], tuple[byt
     assert f"over {MAX_ATTRIBUTES:,} attributes" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_tags_just_under_the_caps_are_read() -> None:
     story = parse(*paragraphs_under_cap())
     assert len(story.sections) == 1
@@ -759,18 +846,19 @@ def stray_angle_bracket_flood() -> tuple[bytes, str]:
 
 @case("60,000 tags with a quote in an attribute name")
 def quoted_attribute_names() -> tuple[bytes, str]:
-    # html.parser cannot finish '<i x"y=">' (its value runs on to the next quote),
-    # keeps it as text, and looked at the rest of the file again from every such
-    # tag: 20,000 of them took 30 s before the tree builder was replaced.
+    # '<i x"y=">': its attribute value runs on to the next quote. html.parser kept such
+    # a tag as text and looked at the rest of the file again from every one of them:
+    # 20,000 took 30 s before the tree builder was replaced.
     return ao3("<p>" + '<i x"y=">word</i> ' * 60_000 + "</p>"), "quotes.html"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_quotes_inside_tags_do_not_make_the_parser_quadratic() -> None:
-    story = parse(*quoted_attribute_names())
+    # Read as a browser reads it (the HTML parser is an HTML5 one now): the quote in
+    # '<i x"y=">' opens an attribute value that runs on to the next quote, so every word
+    # is inside a tag and the chapter has no text. It is refused, and quickly (the bench).
+    message = refusal(*quoted_attribute_names())
 
-    # Read as html.parser reads it: each unfinished tag is text, the end tags close nothing.
-    assert story.sections[0].text == " ".join(['<i x"y=">word'] * 60_000)
+    assert "has no story text in it" in message
 
 
 @case("an unclosed 10 MB comment")
@@ -778,13 +866,11 @@ def unclosed_comment() -> tuple[bytes, str]:
     return ao3_fill("x", head="<p>Story.</p><!--", tail=""), "comment.html"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_stray_angle_brackets_are_text() -> None:
     assert parse(*stray_angle_brackets()).sections[0].text == "<a" * 250_000
     assert parse(*stray_quoted_angle_brackets()).sections[0].text == ('<a "' * 250_000).rstrip()
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_millions_of_stray_angle_brackets_are_refused() -> None:
     # AO3 writes a "<" in a story as "&lt;": a file of millions is not a download.
     message = refusal(*stray_angle_bracket_flood())
@@ -792,7 +878,6 @@ def test_millions_of_stray_angle_brackets_are_refused() -> None:
     assert f"has more HTML markup than any story needs (over {MAX_TAGS:,} tags)" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_an_unclosed_comment_hides_the_rest_like_a_browser() -> None:
     story = parse(*unclosed_comment())
 
@@ -810,7 +895,6 @@ def giant_html_title() -> tuple[bytes, str]:
     return ao3("<p>Story.</p>", preface=f"<h1>{title}</h1>"), "title.html"
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_ten_megabyte_html_paragraph_is_one_paragraph() -> None:
     story = parse(*giant_html_paragraph())
 
@@ -818,7 +902,6 @@ def test_a_ten_megabyte_html_paragraph_is_one_paragraph() -> None:
     assert story.sections[0].text == " ".join(["word"] * count)
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_ten_megabyte_title_is_cut_short() -> None:
     story = parse(*giant_html_title())
 
@@ -866,7 +949,6 @@ def stray_nul() -> tuple[bytes, str]:
     return fill(b"word ", tail=b"\x00"), "story.txt"
 
 
-@pytest.mark.timeout(TIMEOUT)
 @pytest.mark.parametrize(
     "build", [nul_bytes, random_bytes, random_bytes_after_bom, random_bytes_html]
 )
@@ -877,21 +959,18 @@ def test_binary_data_is_refused_as_binary(build: Callable[[], tuple[bytes, str]]
     assert "Upload the story as plain text (.txt)" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_random_high_bytes_are_refused_as_an_unsupported_encoding() -> None:
     message = refusal(*random_high_bytes())
 
     assert "is not in a supported encoding (UTF-8, UTF-16 with BOM, or Windows-1252)" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_random_bytes_after_a_utf16_mark_are_refused_as_bad_utf16() -> None:
     message = refusal(*random_bytes_after_utf16_bom())
 
     assert "starts like UTF-16 text but is not valid UTF-16" in message
 
 
-@pytest.mark.timeout(TIMEOUT)
 def test_a_stray_nul_is_dropped_not_taken_for_binary() -> None:
     data, name = stray_nul()
     story = parse(data, name)

@@ -63,7 +63,7 @@ async def test_add_previews_then_confirm_stores_and_read_works(world, settings):
     embed = preview.embeds[0]
     fields = {f.name: f.value for f in embed.fields}
     assert embed.title == SAMPLE_TITLE
-    assert fields["Rating"] == "R (language) → Mature"
+    assert fields["Rating"] == "Mature (R (language))"
     assert fields["Length"].startswith("7 sections")
     assert "Jack/Ianto" in fields["Pairing"] and "Don’t own" in fields["Disclaimer"]
     assert fields["Sections"].splitlines()[0] == "1 · On Monday, there was a single kiss."

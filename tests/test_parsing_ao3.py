@@ -99,24 +99,35 @@ def test_each_chapter_is_a_section_named_by_its_heading() -> None:
     ]
 
 
-def test_chapter_summary_notes_and_end_notes_are_kept_around_the_text() -> None:
-    one, two, three = (paragraphs(s.text) for s in fixture("ao3_multichapter.html").sections)
+def test_chapter_summary_and_notes_are_the_sections_notes_not_its_text() -> None:
+    one, two, three = fixture("ao3_multichapter.html").sections
 
-    assert one[:3] == [
-        "*Chapter Summary:* Marisol arrives at the Saltmarsh Light.",
-        "*Chapter Notes:* The verse is a real fisherman's rhyme. (It is not. I made it up.)",
+    assert one.notes == (
+        "Summary: Marisol arrives at the Saltmarsh Light.\n\n"
+        "Notes: The verse is a real fisherman's rhyme. (It is not. I made it up.)"
+    )
+    assert paragraphs(one.text)[0] == (
         "The letter from the solicitor had been very clear about the lighthouse and very"
-        " vague about the keeper.",
-    ]
-    assert two[0] == "*Chapter Summary:* The storm comes in off the marsh, and so does Pell."
-    # The "see the end of the chapter" link is navigation, not text.
-    assert not any("See the end" in p for p in two)
-    assert two[-1] == (
-        "*Chapter End Notes:* Yes, the causeway is based on a real one."
+        " vague about the keeper."
+    )
+    assert two.notes == (
+        "Summary: The storm comes in off the marsh, and so does Pell.\n\n"
+        "End Notes: Yes, the causeway is based on a real one."
         " No, you should not walk it at high tide."
     )
-    assert three[0] == "*Chapter Notes:* Last one! Thank you for reading."
-    assert three[1] == "The storm blew itself out a little after three in the morning."
+    # The "see the end of the chapter" link is navigation, not text or notes.
+    assert not any("See the end" in p for p in paragraphs(two.text + two.notes))
+    assert three.notes == "Notes: Last one! Thank you for reading."
+    assert paragraphs(three.text)[0] == (
+        "The storm blew itself out a little after three in the morning."
+    )
+
+
+def test_notes_are_not_counted_as_the_chapters_words() -> None:
+    for section in fixture("ao3_multichapter.html").sections:
+        assert "Summary:" not in section.text
+        assert "Notes:" not in section.text
+        assert section.words == len(section.text.replace("* * *", "").split())
 
 
 def test_emphasis_and_strong_become_discord_italics_and_bold() -> None:
@@ -300,6 +311,68 @@ def test_several_authors_are_joined() -> None:
     assert parse_ao3_html(work("<p>x</p>", preface=preface), "x.html").author == "Ann, Bea"
 
 
+def test_a_translation_is_by_its_translator_and_says_what_it_translates() -> None:
+    preface = (
+        '<dl class="tags"><dt>Rating:</dt><dd>General Audiences</dd></dl><h1>Der Leuchtturm</h1>'
+        '<div class="byline">by <a rel="author" href="/users/tr">translator_t</a></div>'
+        '<ul><li>A translation of <a href="/works/1">The Lighthouse</a> by '
+        '<a rel="author" href="/users/orig">original_o</a></li>'
+        '<li>Translation into Français available: <a href="/works/3">Le Phare</a> by '
+        '<a rel="author" href="/users/fr">traductrice</a></li></ul>'
+    )
+    story = parse_ao3_html(work("<p>Text.</p>", preface=preface), "x.html")
+
+    assert story.author == "translator_t"
+    assert story.metadata["translation_of"] == "A translation of The Lighthouse by original_o"
+    assert "Le Phare" not in story.metadata["translation_of"]
+
+
+def test_a_work_that_others_translated_is_not_a_translation() -> None:
+    preface = (
+        '<h1>Original</h1><div class="byline">by <a rel="author" href="/a">ann</a></div>'
+        '<ul><li>Translation into Deutsch available: <a href="/works/2">Titel</a> by '
+        '<a rel="author" href="/users/de">uebersetzer</a></li></ul>'
+    )
+    story = parse_ao3_html(work("<p>Text.</p>", preface=preface), "x.html")
+
+    assert story.author == "ann"
+    assert "translation_of" not in story.metadata
+
+
+def test_a_download_with_fewer_chapters_than_its_stats_warns_and_a_wip_does_not() -> None:
+    def with_stats(chapters: str) -> ParsedStory:
+        preface = (
+            f'<dl class="tags"><dt>Stats:</dt><dd>Words: 2 Chapters: {chapters}</dd></dl>'
+            '<h1>W</h1><div class="byline">by <a rel="author" href="/a">ann</a></div>'
+        )
+        return parse_ao3_html(work("<p>Two words.</p>", preface=preface), "w.html")
+
+    assert (
+        "AO3 says this work has 3 chapters; this file holds 1, so 2 are missing."
+        in with_stats("3/3").warnings[0]
+    )
+    assert not any("AO3 says" in warning for warning in with_stats("1/?").warnings)
+    assert not any("AO3 says" in warning for warning in with_stats("1/1").warnings)
+
+
+def test_a_chapter_without_text_is_left_out_but_not_called_missing() -> None:
+    page = (
+        '<html><body><div id="preface"><div class="meta"><dl class="tags">'
+        "<dt>Rating:</dt><dd>General Audiences</dd>"
+        "<dt>Stats:</dt><dd>Words: 2 Chapters: 2/2</dd></dl><h1>Art</h1>"
+        '<div class="byline">by <a rel="author" href="/a">ann</a></div></div></div>'
+        '<div id="chapters" class="userstuff">'
+        '<div class="meta group"><h2 class="heading">Chapter 1: Words</h2></div>'
+        '<div class="userstuff"><p>Two words.</p></div>'
+        '<div class="meta group"><h2 class="heading">Chapter 2: Picture</h2></div>'
+        '<div class="userstuff"><p>&nbsp;</p></div></div></body></html>'
+    )
+    story = parse_ao3_html(page, "art.html")
+
+    assert [s.title for s in story.sections] == ["Chapter 1: Words"]
+    assert story.warnings == ("“Chapter 2: Picture” has no text, so it was left out.",)
+
+
 def test_saved_work_page_is_read_too() -> None:
     page = """
     <dl class="work meta group">
@@ -334,11 +407,8 @@ def test_saved_work_page_is_read_too() -> None:
         RatingLevel.EXPLICIT,
     )
     assert [s.title for s in story.sections] == ["Chapter 1: Start"]
-    assert paragraphs(story.sections[0].text) == [
-        "*Chapter Notes:* Hello.",
-        "Body.",
-        "*Chapter End Notes:* Bye.",
-    ]
+    assert story.sections[0].text == "Body."
+    assert story.sections[0].notes == "Notes: Hello.\n\nEnd Notes: Bye."
 
 
 # --- Files that are not AO3 stories ------------------------------------------
@@ -441,3 +511,53 @@ def test_no_words_are_lost(runs: list[tuple[list[str], str]]) -> None:
 
     expected = [word for words, _ in runs for word in words]
     assert re.sub(r"[*]", "", text).split() == expected
+
+
+# --- A FanFiction.Net chapter page saved from the browser ------------------------------
+# Shaped like ambtus/mobile-pages features/html/counting.html and part6.html (see
+# tests/fixtures/realworld/SOURCES.md), in words written for this test.
+
+FFNET_PAGE = """<!DOCTYPE html><html><head><title>Paper Lanterns Chapter 2</title>
+<script>var XCOOKIE = {};</script></head><body>
+<div id="top"><a href="/">FanFiction</a> | unleash your imagination</div>
+<div id="profile_top" style="min-height:112px;">
+<button class="btn pull-right">Follow/Fav</button><b class="xcontrast_txt">Paper Lanterns</b>
+<span class="xcontrast_txt"><div style="height:5px"></div>By:</span>
+<a class="xcontrast_txt" href="/u/123/lantern-maker">lantern_maker</a>
+<div style="margin-top:2px" class="xcontrast_txt">Three nights of the festival, told slowly.</div>
+<span class="xgray xcontrast_txt">Rated: <a class="xcontrast_txt"
+href="https://www.fictionratings.com/" target="rating">Fiction M</a> - English - Drama/Romance -
+Mei L., Arlo K. - Chapters: 3 - Words: 2,310 - Reviews: <a href="/r/1/">12</a> - Published:
+<span data-xutime="1269915057">3/29/2010</span> - Status: Complete - id: 999</span></div>
+<span style="float:right;"><select id="chap_select" title="Chapter Navigation" name="chapter">
+<option value="1">1. First Night<option value="2" selected>2. Second Night<option value="3">3. Last
+Night</select></span>
+<div role="main" class="storytextp" id="storytextp"><div class="storytext xcontrast_txt nocopy"
+id="storytext"><p>The second night the lanterns went up <em>early</em>.</p>
+<p>Mei counted them from the bridge.</p></div></div>
+<div id="review">Reviews and adverts are not the story.</div></body></html>"""
+
+
+def test_a_saved_fanfiction_net_page_is_its_header_and_one_chapter() -> None:
+    story = parse_ao3_html(FFNET_PAGE, "lanterns.html")
+
+    assert (story.title, story.author) == ("Paper Lanterns", "lantern_maker")
+    assert story.rating.level is RatingLevel.MATURE
+    assert story.metadata["summary"] == "Three nights of the festival, told slowly."
+    assert story.metadata["characters"] == "Mei L., Arlo K."
+    assert [(s.title, s.text) for s in story.sections] == [
+        (
+            "2. Second Night",
+            "The second night the lanterns went up *early*.\n\nMei counted them from the bridge.",
+        )
+    ]
+
+
+def test_a_saved_fanfiction_net_page_says_which_chapters_are_missing() -> None:
+    story = parse_ao3_html(FFNET_PAGE, "lanterns.html")
+
+    assert story.warnings == (
+        "FanFiction.Net says this story has 3 chapters; this file holds 1 (“2. Second Night”), "
+        "so 2 are missing. A saved page holds one chapter: save each one, or download the "
+        "whole story with FanFicFare as an EPUB.",
+    )

@@ -18,7 +18,7 @@ from bot.parsing.gutenberg import split_gutenberg, split_gutenberg_body
 from bot.parsing.header import split_header
 from bot.parsing.sections import body_words
 from bot.parsing.text import split_text_body
-from bot.story import SCENE_BREAK, ParsedStory, Section
+from bot.story import SCENE_BREAK, ParsedStory, Section, count_words
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -71,6 +71,30 @@ LINES = st.one_of(
             "---",
             "```",
             "x" * 200,
+            # Shapes added with plays, bold headings, notes and FanFiction.Net copies.
+            "STAVE II: THE FIRST OF THE THREE SPIRITS",
+            "ACT I",
+            "SCENE II. A street.",
+            "FIRST ACT",
+            "THE PROLOGUE",
+            "Interlude I",
+            "**Chapter 3: The Storm**",
+            "**By Someone**",
+            "by Charles Dickens",
+            "**Author's Endnote:**",
+            "A/N: Thanks for reading!",
+            "Disclaimer: I own nothing.",
+            "Dramatis Personae",
+            "THE PERSONS IN THE PLAY",
+            "Table of Contents",
+            "PREFACE",
+            "To Zelda",
+            "  Then wear the gold hat, if that will move her;",
+            "  — Thomas Parke d’Invilliers",
+            "> *Good afternoon, 47.*",
+            "oOoOoOo",
+            "Rated: Fiction T - English - Drama - Chapters: 2 - Words: 1,000",
+            "下雨了。她在窗前等。",
         ]
     ),
     # Control characters and line separators are cleaned by decoding, before parsing.
@@ -80,7 +104,9 @@ STORY_TEXT = st.lists(LINES, max_size=60).map("\n".join)
 
 
 def words_in(section: Section) -> int:
-    return sum(len(p.split()) for p in section.text.split("\n\n") if p != SCENE_BREAK)
+    """Words of a section's text and of its author's notes (shown with it, not counted)."""
+    text = sum(count_words(p) for p in section.text.split("\n\n") if p != SCENE_BREAK)
+    return text + count_words(section.notes)
 
 
 def check_sections(story: ParsedStory) -> None:
@@ -89,6 +115,7 @@ def check_sections(story: ParsedStory) -> None:
     for section in story.sections:
         assert section.title.strip() == section.title != ""
         assert section.text.strip() == section.text != ""
+        assert section.notes.strip() == section.notes
         paragraphs = section.text.split("\n\n")
         assert paragraphs[0] != SCENE_BREAK
         assert paragraphs[-1] != SCENE_BREAK

@@ -186,7 +186,8 @@ def test_table_of_contents_block_is_not_sections() -> None:
         "weather.txt",
     )
     assert titles(story) == ["Chapter 1: Rain", "Chapter 2: Sun"]
-    assert any("Skipped" in warning for warning in story.warnings)
+    assert any("before the first chapter" in warning for warning in story.warnings)
+    assert story.metadata["front_matter"].startswith("Contents\n\nChapter 1: Rain")
 
 
 def test_table_of_contents_as_separate_lines_is_not_sections() -> None:
@@ -429,3 +430,285 @@ def test_markdown_hash_title_above_a_header_is_the_title() -> None:
     story = parse("# Rainy Day\n\nAuthor: Me\nRating: G\n\nIt rained.\n", "r.md")
     assert (story.title, story.author) == ("Rainy Day", "Me")
     assert texts(story) == ["It rained."]
+
+
+# --- headings people use ------------------------------------------------------------------------
+
+PROSE = "She walked to the window and looked out at the rain for a long while."
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "STAVE I: MARLEY'S GHOST",
+        "Stave Two",
+        "THE PROLOGUE",
+        "Interlude II",
+        "Interlude 3: Elsewhere",
+        "EPILOGUE",
+        "Canto IV",
+        "Letter 2",
+        "**Chapter 7: The Storm**",
+        "__Chapter 7: The Storm__",
+        "Chapter XI  Above the Trap-Doors",
+    ],
+)
+def test_heading_shapes_start_chapters_with_clean_titles(heading: str) -> None:
+    story = parse(f"Title: T\n\nChapter 1\n\n{PROSE}\n\n{heading}\n\n{PROSE}\n")
+
+    assert len(story.sections) == 2
+    assert "*" not in story.sections[1].title and "_" not in story.sections[1].title
+    assert story.sections[1].title.split()[0].strip("*_").lower() in heading.lower()
+    assert story.sections[1].text == PROSE
+
+
+def test_a_play_is_split_into_scenes_titled_with_their_act() -> None:
+    story = parse(
+        "Title: A Play\n\nACT I\n\nSCENE I. A garden.\n\n"
+        + f"{PROSE}\n\n" * 3
+        + "SCENE II. A hall.\n\n"
+        + f"{PROSE}\n\n"
+        + "ACT II\n\nSCENE I. The garden again.\n\n"
+        + f"{PROSE}\n"
+    )
+
+    assert titles(story) == [
+        "ACT I · SCENE I. A garden.",
+        "ACT I · SCENE II. A hall.",
+        "ACT II · SCENE I. The garden again.",
+    ]
+    assert story.metadata["parts"] == "ACT I\nACT II"
+
+
+def test_acts_in_words_are_sections_when_there_are_no_scenes() -> None:
+    story = parse(f"FIRST ACT\n\n{PROSE}\n\nSECOND ACT\n\n{PROSE}\n\nTHIRD ACT\n\n{PROSE}\n")
+
+    assert titles(story) == ["FIRST ACT", "SECOND ACT", "THIRD ACT"]
+    assert [section.text for section in story.sections] == [PROSE] * 3
+
+
+def test_a_bold_heading_in_plain_text_is_a_chapter_without_its_stars() -> None:
+    story = parse(f"**Chapter One**\n\n{PROSE}\n\n**Chapter Two**\n\n{PROSE}\n")
+
+    assert titles(story) == ["Chapter One", "Chapter Two"]
+
+
+def test_untitled_sections_are_named_without_markup() -> None:
+    story = parse("> *Good afternoon, 47.*\n\nThe room was empty.\n\n* * *\n\n**Later.** Rain.\n")
+
+    assert titles(story) == ["Good afternoon, 47.", "Later."]
+
+
+def test_an_act_heading_alone_never_makes_a_two_word_section() -> None:
+    story = parse("ACT I\n\nSCENE 1\n\n" + f"{PROSE}\n\n" + "ACT II\n\nSCENE 1\n\n" + f"{PROSE}\n")
+
+    assert all(section.words > 5 for section in story.sections)
+    assert titles(story) == ["ACT I · SCENE 1", "ACT II · SCENE 1"]
+
+
+# --- front matter -------------------------------------------------------------------------------
+
+
+def test_a_bare_numeral_contents_list_dedication_and_epigraph_are_front_matter() -> None:
+    story = parse(
+        "*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\n"
+        "                 A Novel\n\n"
+        "             Table of Contents\n\nI\nII\nIII\n\n\n"
+        "                Once again\n                    to\n                 Zelda\n\n\n"
+        "  Then wear the gold hat, if that will move her;\n"
+        "  If you can bounce high, bounce for her too,\n\n"
+        "  — A Poet\n\n\n"
+        f"I\n\n{PROSE}\n\nII\n\n{PROSE}\n\nIII\n\n{PROSE}\n",
+        "book.txt",
+    )
+
+    assert titles(story) == ["I", "II", "III"]
+    front = story.metadata["front_matter"]
+    assert "Zelda" in front and "gold hat" in front and "Table of Contents" in front
+    assert story.words == 3 * len(PROSE.split())
+
+
+def test_a_cast_list_is_front_matter_not_a_section() -> None:
+    story = parse(
+        "Title: A Play\n\nDramatis Personae\n\nHAMLET, Prince of Denmark, son of the late king.\n"
+        "HORATIO, friend to Hamlet, and a scholar of the university.\n\n"
+        "SCENE. Elsinore, where the whole of the play takes place.\n\n"
+        f"ACT I\n\nSCENE I. A platform.\n\n{PROSE}\n"
+    )
+
+    assert titles(story) == ["ACT I · SCENE I. A platform."]
+    assert "HORATIO, friend to Hamlet" in story.metadata["front_matter"]
+    assert "HORATIO" not in story.sections[0].text
+
+
+def test_a_preface_before_the_chapters_is_front_matter() -> None:
+    story = parse(f"PREFACE\n\n{PROSE}\n\nChapter 1\n\n{PROSE}\n\nChapter 2\n\n{PROSE}\n")
+
+    assert titles(story) == ["Chapter 1", "Chapter 2"]
+    assert story.metadata["front_matter"] == f"PREFACE\n\n{PROSE}"
+
+
+def test_a_prologue_before_the_chapters_is_a_chapter() -> None:
+    story = parse(f"Prologue\n\n{PROSE}\n\nChapter 1\n\n{PROSE}\n")
+
+    assert titles(story) == ["Prologue", "Chapter 1"]
+
+
+# --- layouts --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rated", "level"),
+    [
+        ("Fiction K", RatingLevel.GENERAL),
+        ("Fiction K+", RatingLevel.TEEN),
+        ("Fiction T", RatingLevel.TEEN),
+        ("Fiction M", RatingLevel.MATURE),
+        ("Fiction  MA", RatingLevel.EXPLICIT),
+    ],
+)
+def test_fanfiction_net_ratings_map_to_the_scale(rated: str, level: RatingLevel) -> None:
+    story = parse(
+        f"A Title\nBy: someone\nA summary of the story.\n"
+        f"Rated: {rated} - English - Humor - Chapters: 1 - Words: 15 - Published: 1/2/2010\n\n"
+        f"{PROSE}\n"
+    )
+
+    assert story.title == "A Title"
+    assert story.author == "someone"
+    assert story.rating.level is level
+    assert story.metadata["summary"] == "A summary of the story."
+    assert story.metadata["language"] == "English"
+    assert story.metadata["genre"] == "Humor"
+    assert texts(story) == [PROSE]
+
+
+def test_a_rated_line_deep_in_a_story_is_not_a_fanfiction_net_header() -> None:
+    story = parse("Title: T\n\n" + f"{PROSE}\n\n" * 200 + "Rated: Fiction T - English\n")
+
+    assert story.title == "T"
+    assert story.sections[-1].text.endswith("Rated: Fiction T - English")
+
+
+def test_author_notes_open_and_close_a_chapter_outside_its_words() -> None:
+    story = parse(
+        f"Title: T\n\nChapter 1\n\nA/N: Thanks to my beta!\n\n{PROSE}\n\n{PROSE}\n\n"
+        "Author's Note: Please review.\n\n"
+        f"Chapter 2\n\n{PROSE}\n"
+    )
+
+    first = story.sections[0]
+    assert first.notes == "A/N: Thanks to my beta!\n\nAuthor's Note: Please review."
+    assert first.text == f"{PROSE}\n\n{PROSE}"
+    assert first.words == 2 * len(PROSE.split())
+
+
+def test_a_letter_ending_in_a_note_word_mid_chapter_stays_text() -> None:
+    text = f"Chapter 1\n\n{PROSE}\n\nNote: the door was locked.\n\n" + f"{PROSE}\n\n" * 4
+    story = parse(text + f"Chapter 2\n\n{PROSE}\n")
+
+    assert "Note: the door was locked." in story.sections[0].text
+    assert story.sections[0].notes == ""
+
+
+def test_a_bold_title_and_byline_on_top_of_a_one_shot() -> None:
+    story = parse(f"**The Quiet Hour**\n\n**by Ada Fenn**\n\n{PROSE}\n", "story.md")
+
+    assert story.title == "The Quiet Hour"
+    assert story.author == "Ada Fenn"
+    assert texts(story) == [PROSE]
+
+
+def test_a_story_opening_with_by_is_not_a_byline() -> None:
+    story = parse(f"The Walk\n\nBy the time she came home, it was dark.\n\n{PROSE}\n")
+
+    assert story.author is None
+    assert "By the time she came home, it was dark." in story.sections[0].text
+
+
+@pytest.mark.parametrize("mark", ["oOoOoOo", "xXxXx", "ooOOoo", "~oOo~", "-xXx-", "o0o0o"])
+def test_ornament_breaks_of_any_length(mark: str) -> None:
+    story = parse(f"{PROSE}\n\n{mark}\n\n{PROSE}\n")
+
+    assert len(story.sections) == 2
+
+
+@pytest.mark.parametrize("word", ["Ooo", "xxx", "OOOooo", "Oh", "ox"])
+def test_words_of_o_and_x_are_not_breaks(word: str) -> None:
+    assert not is_scene_break_line(word)
+
+
+def test_a_markdown_part_heading_under_a_front_matter_title_is_kept() -> None:
+    story = parse(
+        "---\ntitle: Tides\nauthor: [A, B]\nabstract: Sea stories.\n---\n\n"
+        f"# Part One\n\n## The Shore\n\n{PROSE}\n\n## The Reef\n\n{PROSE}\n",
+        "tides.md",
+    )
+
+    assert story.title == "Tides"
+    assert story.author == "A, B"
+    assert story.metadata["summary"] == "Sea stories."
+    assert titles(story) == ["Part One · The Shore", "The Reef"]
+
+
+# --- word counts ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("hello world", 2),
+        ("我爱你", 3),
+        ("「你好」，世界。", 4),
+        ("こんにちは、世界", 7),
+        ("カタカナ", 4),
+        ("안녕하세요 친구", 7),
+        ("Harry said 你好 twice", 5),
+        ("naïve café — fin", 4),
+    ],
+)
+def test_words_are_counted_as_ao3_counts_them(text: str, words: int) -> None:
+    from bot.story import count_words
+
+    assert count_words(text) == words
+
+
+def test_a_chinese_story_counts_each_character() -> None:
+    story = parse("Title: 雨\n\n下雨了。她在窗前等。\n")
+
+    assert story.words == 8
+
+
+def test_a_livejournal_post_header_stays_right() -> None:
+    story = parse(
+        "Title: Snow\nAuthor: someone\nFandom: Torchwood\nRating: PG-13\nPairing: Jack/Ianto\n"
+        "Word Count: 1,200\nDisclaimer: Not mine.\nSummary: It snows.\n\n"
+        f"{PROSE}\n\n{PROSE}\n"
+    )
+
+    assert (story.title, story.author) == ("Snow", "someone")
+    assert story.rating.level is RatingLevel.TEEN
+    assert story.metadata["pairing"] == "Jack/Ianto"
+    assert story.metadata["disclaimer"] == "Not mine."
+    assert texts(story) == [f"{PROSE}\n\n{PROSE}"]
+    assert "front_matter" not in story.metadata
+
+
+def test_an_indented_opening_before_chapter_one_is_story_text_not_front_matter() -> None:
+    story = parse(
+        f"Title: T\n\n    {PROSE}\n\n    To be honest, it was a terrible day.\n\n"
+        f"Chapter 1\n\n{PROSE}\n\nChapter 2\n\n{PROSE}\n"
+    )
+
+    assert titles(story)[1:] == ["Chapter 1", "Chapter 2"]
+    assert story.sections[0].text == f"{PROSE}\n\nTo be honest, it was a terrible day."
+
+
+def test_a_short_dedication_before_chapter_one_is_front_matter() -> None:
+    story = parse(
+        "Title: T\n\nFor my sister, who read every draft\n\n"
+        f"Chapter 1\n\n{PROSE}\n\nChapter 2\n\n{PROSE}\n"
+    )
+
+    assert titles(story) == ["Chapter 1", "Chapter 2"]
+    assert story.metadata["front_matter"] == "For my sister, who read every draft"

@@ -111,7 +111,9 @@ async def test_only_excerpts_within_the_configured_window_are_fetched(world, set
     await bot.reconciler.wait()
     await bot.feedback.flush()
 
-    assert _stored(settings) == {(recent.id, HEART, reader.id)}
+    # Only the recent excerpt was asked about. (The old bot, stopped but still
+    # connected here, kept the live events it saw in its journal: nothing it saw is lost.)
+    assert (recent.id, HEART, reader.id) in _stored(settings)
     assert bot.reconciler.messages_checked == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -21,7 +22,7 @@ import pytest
 
 from bot.__main__ import serve
 from bot.settings import Settings
-from tests.support import make_story, query, shelve
+from tests.support import make_story, query, restart, shelve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +65,60 @@ async def test_sigterm_flushes_pending_feedback_and_closes_the_database(reading_
         await db.execute("SELECT 1")
     assert not _wal(settings.database_path).exists()  # closed cleanly, checkpointed
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers removed again
+
+
+def _journals(database: Path) -> list[Path]:
+    return sorted(database.parent.glob(f"{database.name}.*.journal"))
+
+
+async def test_closing_while_another_process_holds_the_lock_keeps_feedback_for_the_next_start(
+    reading_world, settings, caplog
+):
+    env, guild, general, lounge, reader = reading_world
+    shelve(settings, guild.id, make_story("Tea at Five"))
+    first = (await reader.slash(general, "read", title="Tea at Five")).response.message
+    await reader.react(first, "❤️")
+    await env.bot.feedback.flush()
+    async with env.bot.db.execute("PRAGMA busy_timeout = 50"):
+        pass
+    env.bot.feedback.shutdown_budget = 0.3  # the operator's budget, shortened for the test
+
+    other = sqlite3.connect(settings.database_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process writes for longer than the budget
+        # Posted while locked out: its row and its reactions cannot be written now.
+        second = (
+            await reader.slash(general, "read", title="Tea at Five", section=2)
+        ).response.message
+        await reader.react(second, "🔥")
+        await reader.unreact(first, "❤️")
+        with caplog.at_level(logging.WARNING, logger="bot.feedback"):
+            await env.bot.close_resources()
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+    (journal,) = _journals(settings.database_path)
+    assert any(
+        f"kept 1 excerpt post and 2 reaction events in {journal}" in r.getMessage()
+        and "they will be written at the next start" in r.getMessage()
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    assert query(settings, "SELECT count(*) FROM excerpt_posts") == [(1,)]
+
+    bot = await restart(env, settings)  # the next start writes the journal first
+
+    assert _journals(settings.database_path) == []
+    assert query(
+        settings,
+        "SELECT p.section_position, r.emoji, r.user_id FROM reactions r"
+        " JOIN excerpt_posts p USING (message_id)",
+    ) == [(2, "🔥", reader.id)]
+    await reader.react(second, "😂")  # the excerpt posted during the lock counts from now on
+    await bot.feedback.flush()
+    assert query(settings, "SELECT count(*) FROM reactions WHERE message_id = ?", second.id) == [
+        (2,)
+    ]
 
 
 # ---------------------------------------------------------------------- the real process

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import re
 import sqlite3
+import stat
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import cjk
+from bot.settings import Settings
+from bot.titles import title_key
+
 __all__ = (
-    "BUSY_TIMEOUT_MS",
     "DatabaseError",
     "Migration",
     "check_database",
@@ -33,9 +38,12 @@ __all__ = (
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 5_000
 _MIGRATION_NAME = re.compile(r"^V(\d+)__([\w-]+)\.sql$")
-_SQLITE_HEADER = b"SQLite format 3\x00"
+# How long the read-only look at a file before use waits for a writer's lock.
+_CHECK_TIMEOUT_S = 5.0
+# The one default, for tools and tests that have no settings at hand: the
+# operator's setting (BUSY_TIMEOUT_MS) is what the bot passes.
+_SETTINGS_BUSY_TIMEOUT_MS: int = Settings.__dataclass_fields__["busy_timeout_ms"].default
 
 
 class DatabaseError(RuntimeError):
@@ -83,11 +91,34 @@ def latest_version() -> int:
     return len(load_migrations())
 
 
+def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
+    """Every connection's settings, in one place for the synchronous and the bot's connection."""
+    return (
+        f"PRAGMA busy_timeout = {int(busy_timeout_ms)}",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA foreign_keys = ON",
+    )
+
+
 def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
+    for pragma in _pragmas(busy_timeout_ms):
+        conn.execute(pragma).close()
+    _register_functions(conn)
+
+
+# Application functions SQL may call: migrations (V4, V7) compute title keys and CJK
+# search grams the way the application does.
+_FUNCTIONS = (
+    ("storyshelf_title_key", title_key),
+    ("storyshelf_cjk_grams", cjk.grams),
+    ("storyshelf_has_cjk", cjk.has_cjk),
+)
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    for name, function in _FUNCTIONS:
+        conn.create_function(name, 1, function, deterministic=True)
 
 
 def migrate(conn: sqlite3.Connection, *, target: int | None = None) -> int:
@@ -121,14 +152,14 @@ def connect_sync(
     path: Path | str,
     *,
     apply_migrations: bool = True,
-    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    busy_timeout_ms: int = _SETTINGS_BUSY_TIMEOUT_MS,
 ) -> sqlite3.Connection:
     """A configured synchronous connection (command line, imports, start-up checks).
 
     With `apply_migrations` (start-up and the importer) the file is first
     checked through and through; without it (the bot's per-upload connections)
-    only its header is. Raises DatabaseError with one readable line when the
-    path is not a usable SQLite database; the file is never modified in that case.
+    only that it is a database. Raises DatabaseError with one readable line when
+    the path is not a usable SQLite database; the file is never modified in that case.
     """
     path = Path(path)
     memory = str(path) == ":memory:"
@@ -158,43 +189,51 @@ def check_database(path: Path, *, thorough: bool = True) -> None:
 
     A missing or empty file is a new shelf (SQLite treats an empty file as an
     empty database, and `touch` is a common way to prepare the path).
+
+    The file is only ever looked at through SQLite, never opened by Python:
+    closing any descriptor on a database file drops every POSIX lock this
+    process holds on it, SQLite's included, and another process that then
+    closes its connection believes it is the last one and deletes the -wal
+    with our commits in it. SQLite itself keeps such descriptors open while
+    its locks are held.
     """
-    if path.is_dir():
-        raise DatabaseError(f"{path} is a directory, not a database file (check DATABASE_PATH)")
     try:
-        with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
+        info = path.stat()
     except FileNotFoundError:
         return
     except OSError as error:
         raise DatabaseError(f"cannot read the database at {path}: {_reason(error)}") from None
-    if not header:
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseError(f"{path} is a directory, not a database file (check DATABASE_PATH)")
+    if info.st_size == 0:
         return
-    # Opening a non-database with WAL pragmas could write a -wal/-shm beside it;
-    # look at the header first so a wrong path is left exactly as it was.
-    if header != _SQLITE_HEADER:
-        raise DatabaseError(
-            f"{path} is not a SQLite database (check DATABASE_PATH); the file was left untouched"
-        )
-    if thorough:
-        _quick_check(path)
+    _look_inside(path, thorough=thorough)
 
 
-def _quick_check(path: Path) -> None:
-    # Read-only, and `immutable` (no locks, no -wal/-shm created) unless a -wal
-    # or hot journal exists: then the file alone is not the whole database, and
-    # SQLite must read (or roll back) that file too, which it already has beside it.
-    sidecars = (Path(f"{path}-wal"), Path(f"{path}-journal"))
+def _look_inside(path: Path, *, thorough: bool) -> None:
+    """Read the file through a read-only SQLite connection: its header, or all of it.
+
+    Read-only, so a wrong path is left exactly as it was (no -wal/-shm beside a
+    text file). `immutable` (no locks, no -wal/-shm created) only when no
+    -wal, -shm or hot journal is beside the file: then no connection, in this
+    process or another, has it open in WAL mode, so there are no locks of ours
+    for the lock-less descriptor to drop when it closes. Otherwise SQLite
+    must read (or roll back) those files too, with its usual locking.
+    """
+    sidecars = (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal"))
     immutable = not any(sidecar.exists() for sidecar in sidecars)
     uri = path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+    # Reading the schema reads page 1, whose header SQLite checks (SQLITE_NOTADB);
+    # quick_check reads every page.
+    sql = "PRAGMA quick_check(1)" if thorough else "SELECT count(*) FROM sqlite_schema"
     damaged = (
         f"{path} is damaged and cannot be used as the shelf; the file was left untouched "
         "(restore it from a backup, or move it away to start an empty shelf)"
     )
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(uri, uri=True, timeout=_CHECK_TIMEOUT_S)
         try:
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check(1)")]
+            answer = [row[0] for row in conn.execute(sql)]
         finally:
             conn.close()
     except sqlite3.DatabaseError as error:
@@ -202,9 +241,14 @@ def _quick_check(path: Path) -> None:
             raise DatabaseError(
                 f"the database at {path} is locked by another process; try again"
             ) from None
+        if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+            raise DatabaseError(
+                f"{path} is not a SQLite database (check DATABASE_PATH); "
+                "the file was left untouched"
+            ) from None
         raise DatabaseError(f"{damaged}: {_reason(error)}") from None
-    if problems != ["ok"]:
-        raise DatabaseError(f"{damaged}: {_reason(problems[0] if problems else 'no answer')}")
+    if thorough and answer != ["ok"]:
+        raise DatabaseError(f"{damaged}: {_reason(answer[0] if answer else 'no answer')}")
 
 
 def _reason(error: BaseException | str) -> str:
@@ -214,10 +258,12 @@ def _reason(error: BaseException | str) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-async def open_database(
-    path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
-) -> aiosqlite.Connection:
-    """The bot's long-lived connection, migrated to the latest schema."""
+async def open_database(path: Path | str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """The bot's long-lived connection, migrated to the latest schema.
+
+    `busy_timeout_ms` is the operator's setting (Settings.busy_timeout_ms): how
+    long a write waits for another process's lock before giving up.
+    """
     # Migrate on a short-lived synchronous connection: one code path for the bot
     # and the command line, and start-up errors surface before anything else runs.
     connect_sync(path, busy_timeout_ms=busy_timeout_ms).close()
@@ -225,14 +271,11 @@ async def open_database(
     try:
         # Pragmas that answer with a row leave a statement open until the cursor
         # closes, and an open statement makes COMMIT fail: close each one.
-        for pragma in (
-            f"PRAGMA busy_timeout = {busy_timeout_ms}",
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-        ):
+        for pragma in _pragmas(busy_timeout_ms):
             async with conn.execute(pragma):
                 pass
+        for name, function in _FUNCTIONS:
+            await conn.create_function(name, 1, function, deterministic=True)
     except BaseException:
         await conn.close()
         raise
@@ -264,19 +307,49 @@ async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Conne
     The bot's coroutines share one connection, so writers take turns: without
     the lock, one coroutine's statement could land inside (and be rolled back
     with) another's transaction.
+
+    A task cancelled while its BEGIN waits for another process's lock does not
+    stop the BEGIN: it runs on aiosqlite's thread and may succeed afterwards.
+    So BEGIN, COMMIT and ROLLBACK are each seen through to the end before the
+    cancellation goes on, the rollback runs whenever a transaction is left
+    open, and a transaction found open at the start (left by a task cancelled
+    outside this function) is rolled back before a new one begins. Otherwise
+    every later BEGIN fails with "cannot start a transaction within a transaction".
     """
     lock = _WRITE_LOCKS.get(db)
     if lock is None:
         lock = _WRITE_LOCKS[db] = asyncio.Lock()
     async with lock:
-        async with db.execute("BEGIN IMMEDIATE"):
-            pass
+        if db.in_transaction:
+            log.warning("rolling back a transaction left open by a cancelled writer")
+            await _run_to_end(db, "ROLLBACK")
         try:
+            await _run_to_end(db, "BEGIN IMMEDIATE")
             yield db
-            async with db.execute("COMMIT"):
-                pass
+            await _run_to_end(db, "COMMIT")
         except BaseException:
             if db.in_transaction:
-                async with db.execute("ROLLBACK"):
-                    pass
+                await _run_to_end(db, "ROLLBACK")
             raise
+
+
+async def _execute(db: aiosqlite.Connection, sql: str) -> None:
+    async with db.execute(sql):
+        pass
+
+
+async def _run_to_end(db: aiosqlite.Connection, sql: str) -> None:
+    """Run a statement; if the caller is cancelled meanwhile, wait for it before going on.
+
+    The wait is bounded by the busy timeout: SQLite gives up on a lock by then.
+    """
+    statement = asyncio.ensure_future(_execute(db, sql))
+    try:
+        await asyncio.shield(statement)
+    except asyncio.CancelledError:
+        while not statement.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({statement})
+        if not statement.cancelled() and statement.exception() is not None:
+            log.debug("%s failed after its caller was cancelled", sql)
+        raise

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 
 import aiosqlite
 
-__all__ = ("ExcerptPost", "insert_posts")
+__all__ = (
+    "ExcerptPost",
+    "existing_excerpts",
+    "insert_posts",
+    "newest_excerpt_ids",
+    "oldest_excerpt_id",
+)
 
 # A post whose story was removed before the row was written is skipped: the
 # story's posts went with it, and a foreign-key failure would stall the writer.
@@ -32,3 +39,33 @@ async def insert_posts(db: aiosqlite.Connection, posts: Sequence[ExcerptPost]) -
     """Record posts Discord accepted; call inside a transaction."""
     if posts:
         await db.executemany(_INSERT_SQL, [astuple(post) for post in posts])
+
+
+async def newest_excerpt_ids(db: aiosqlite.Connection, limit: int) -> list[int]:
+    """The ids of the `limit` most recent excerpts, newest first.
+
+    Message ids are snowflakes, which grow with time: the primary key's order is
+    the posting order, so this reads the end of the index and nothing else.
+    """
+    async with db.execute(
+        "SELECT message_id FROM excerpt_posts ORDER BY message_id DESC LIMIT ?", (limit,)
+    ) as cursor:
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def oldest_excerpt_id(db: aiosqlite.Connection) -> int | None:
+    async with db.execute("SELECT min(message_id) FROM excerpt_posts") as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else row[0]
+
+
+async def existing_excerpts(db: aiosqlite.Connection, message_ids: Iterable[int]) -> set[int]:
+    """Which of these messages are excerpts: one query for any number of ids."""
+    ids = list(message_ids)
+    if not ids:
+        return set()
+    async with db.execute(
+        "SELECT message_id FROM excerpt_posts WHERE message_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ) as cursor:
+        return {row[0] for row in await cursor.fetchall()}

@@ -15,7 +15,6 @@ __all__ = (
     "SectionFeedback",
     "StoryTotals",
     "apply_events",
-    "load_excerpt_ids",
     "recent_posts",
     "section_feedback",
     "story_totals",
@@ -91,11 +90,6 @@ async def recent_posts(db: aiosqlite.Connection, *, since: str) -> list[tuple[in
     ]
 
 
-async def load_excerpt_ids(db: aiosqlite.Connection) -> set[int]:
-    async with db.execute("SELECT message_id FROM excerpt_posts") as cursor:
-        return {row[0] for row in await cursor.fetchall()}
-
-
 async def apply_events(
     db: aiosqlite.Connection,
     steps: Sequence[tuple[str, Sequence[tuple[object, ...]]]],
@@ -144,3 +138,16 @@ async def section_feedback(db: aiosqlite.Connection, story_id: int) -> list[Sect
         SectionFeedback(position, tuple(items), readers.get(position, 0))
         for position, items in by_section.items()
     ]
+
+
+async def export_rows(db: aiosqlite.Connection, story_id: int) -> list[tuple[int, str, str, int]]:
+    """(section, section title, emoji, readers) for the export, sections gone included."""
+    rows = await db.execute_fetchall(
+        "SELECT p.section_position, coalesce(c.title, ''), r.emoji, count(DISTINCT r.user_id)"
+        " FROM reactions r JOIN excerpt_posts p ON p.message_id = r.message_id"
+        " LEFT JOIN sections c ON c.story_id = p.story_id AND c.position = p.section_position"
+        " WHERE p.story_id = ? GROUP BY p.section_position, r.emoji"
+        " ORDER BY p.section_position, count(*) DESC, r.emoji",
+        (story_id,),
+    )
+    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.db.admin import insert_audit
+from bot.db.audit import record
 from bot.db.connection import transaction
 from bot.story import RatingLevel
 
@@ -52,7 +52,7 @@ async def update_guild_settings(
     """
     async with transaction(db):
         if audit is not None:
-            await insert_audit(db, guild_id, audit[0], "settings", None, None, audit[1])
+            await record(db, guild_id, audit[0], "settings", detail=audit[1])
         await db.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
         await db.execute(
             "UPDATE guild_settings SET max_rating = coalesce(?, max_rating),"
@@ -90,10 +90,16 @@ class GuildSettingsStore:
         *,
         max_rating: RatingLevel | None = None,
         feedback_emoji: Sequence[str] | None = None,
+        moderator_notes: str | None = None,
         audit: tuple[int | None, str] | None = None,
     ) -> GuildSettings:
         self._cache.pop(guild_id, None)
         await update_guild_settings(
-            self.db, guild_id, max_rating=max_rating, feedback_emoji=feedback_emoji, audit=audit
+            self.db,
+            guild_id,
+            max_rating=max_rating,
+            feedback_emoji=feedback_emoji,
+            moderator_notes=moderator_notes,
+            audit=audit,
         )
         return await self.get(guild_id)

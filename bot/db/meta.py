@@ -6,7 +6,7 @@ import aiosqlite
 
 from bot.db.connection import transaction
 
-__all__ = ("get", "put")
+__all__ = ("delete", "get", "put")
 
 
 async def get(db: aiosqlite.Connection, key: str) -> str | None:
@@ -22,3 +22,8 @@ async def put(db: aiosqlite.Connection, key: str, value: str) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+async def delete(db: aiosqlite.Connection, key: str) -> None:
+    async with transaction(db):
+        await db.execute("DELETE FROM bot_meta WHERE key = ?", (key,))

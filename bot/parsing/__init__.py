@@ -1,4 +1,4 @@
-"""Story files in, `ParsedStory` out: plain text, Markdown, AO3 HTML and Project Gutenberg.
+"""Story files in, `ParsedStory` out: plain text, Markdown, AO3 HTML, EPUB and Project Gutenberg.
 
     story = parse_story(data, "a_week_in_the_life.txt")
 
@@ -12,27 +12,41 @@ import dataclasses
 import logging
 import re
 
+from bot.parsing.ao3 import parse_ao3_html
 from bot.parsing.blocks import TextShapeError, squeeze_blank_lines
 from bot.parsing.decode import decode_story_bytes, display_name
+from bot.parsing.epub import looks_like_epub, parse_epub
+from bot.parsing.export_format import is_export, parse_export
 from bot.parsing.gutenberg import find_start_marker, parse_gutenberg
 from bot.parsing.markdown import parse_markdown
 from bot.parsing.sections import MAX_TITLE_CHARS, clip_words
 from bot.parsing.text import parse_text
 from bot.story import ParsedStory, StoryFileError
 
-__all__ = ("ACCEPTED_EXTENSIONS", "MAX_TITLE_CHARS", "StoryFileError", "parse_story")
+__all__ = (
+    "ACCEPTED_DESCRIPTION",
+    "ACCEPTED_EXTENSIONS",
+    "MAX_TITLE_CHARS",
+    "StoryFileError",
+    "parse_story",
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-ACCEPTED_EXTENSIONS = (".txt", ".md", ".html")
-_ACCEPTED = ".txt (plain text or Project Gutenberg), .md (Markdown) or .html (AO3 download)"
 _MARKDOWN = frozenset({".md", ".markdown", ".mdown", ".mkd"})
 _HTML = frozenset({".html", ".htm", ".xhtml"})
+_EPUB = ".epub"
+# What the upload command and the importer accept, and how to say so to a person.
+ACCEPTED_EXTENSIONS = (".txt", *sorted(_MARKDOWN), *sorted(_HTML), _EPUB)
+ACCEPTED_DESCRIPTION = (
+    ".txt (plain text or Project Gutenberg), .md (Markdown), .html (an AO3 download, "
+    "or an AO3 or FanFiction.Net page saved from the browser) or .epub (an e-book from AO3, "
+    "FanFicFare, Project Gutenberg or calibre)"
+)
 # Files that are clearly not text, by what they are called.
 _NOT_TEXT = {
     ".pdf": "a PDF document",
-    ".epub": "an EPUB e-book",
     ".mobi": "a Kindle e-book",
     ".azw": "a Kindle e-book",
     ".azw3": "a Kindle e-book",
@@ -92,10 +106,17 @@ def parse_story(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTE
     if not data:
         raise StoryFileError(f"“{name}” is empty: there is no story in it.")
     extension = _extension(name)
+    # By content first: an EPUB is read as one whatever it is called (a renamed
+    # .epub, or one whose mimetype entry is not first); other ZIPs (.docx) are
+    # named as what they are further on.
+    if extension == _EPUB or looks_like_epub(data):
+        story = _clip_titles(parse_epub(data, filename, max_bytes=max_bytes))
+        log.debug("parsed %s as epub: %d sections", name, len(story.sections))
+        return story
     if extension in _NOT_TEXT:
         raise StoryFileError(
             f"“{name}” is {_NOT_TEXT[extension]}, which Storyshelf cannot read. "
-            f"Upload the story as {_ACCEPTED}."
+            f"Upload the story as {ACCEPTED_DESCRIPTION}."
         )
 
     decoded = decode_story_bytes(data, filename)
@@ -103,8 +124,11 @@ def parse_story(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTE
     if not text or text.isspace():
         raise StoryFileError(f"“{name}” has no text in it, only blank lines.")
 
+    if is_export(text):
+        # Storyshelf's own export: read back exactly, nothing guessed.
+        return parse_export(text, filename)
     if extension in _HTML or (extension not in _MARKDOWN and _HTML_START.match(text[:4096])):
-        story = _parse_html(text, filename)
+        story = parse_ao3_html(text, filename)
     else:
         story = _parse_plain(squeeze_blank_lines(text), filename, markdown=extension in _MARKDOWN)
     story = _clip_titles(story)
@@ -163,21 +187,6 @@ def _parse_plain(text: str, filename: str, *, markdown: bool) -> ParsedStory:
             "Check that this is the story file; a very long story can be split into "
             "smaller files."
         ) from None
-
-
-def _parse_html(text: str, filename: str) -> ParsedStory:
-    # Imported here: the AO3 parser is its own module and may be absent in a
-    # partial checkout; everything else must still work.
-    try:
-        from bot.parsing.ao3 import parse_ao3_html
-    except ModuleNotFoundError as error:
-        if error.name != "bot.parsing.ao3":
-            raise
-        raise StoryFileError(
-            f"“{display_name(filename)}” is an HTML file, and HTML stories cannot be read yet. "
-            "Upload the story as .txt or .md."
-        ) from None
-    return parse_ao3_html(text, filename)
 
 
 def _extension(name: str) -> str:

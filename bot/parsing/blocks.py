@@ -9,7 +9,9 @@ cut into far more of them than a story has is refused (`TextShapeError`).
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import gc
 import itertools
 import re
 import unicodedata
@@ -17,7 +19,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from bot.parsing.headings import MAX_HEADING_CHARS, Heading, join_heading_title, match_heading
+from bot.parsing.headings import (
+    HEADING_FIRST_CHARS,
+    MAX_HEADING_CHARS,
+    Heading,
+    is_heading_candidate,
+    join_heading_title,
+    match_heading,
+)
+from bot.story import count_words
 
 __all__ = (
     "MAX_BLOCKS",
@@ -33,8 +43,10 @@ __all__ = (
     "is_scene_break_line",
     "mark_brackets",
     "normal_gap",
+    "paused_gc",
     "reflow_blocks",
     "squeeze_blank_lines",
+    "text_chunks",
     "tokenize",
     "word_lists",
 )
@@ -50,6 +62,8 @@ MAX_LINES = 1_000_000
 _WORD_SLICE = 65_536
 _SPACE = re.compile(r"\s")
 _LINE_WITH_TEXT = re.compile(r"^[^\S\n]*+\S", re.MULTILINE)
+# The end of a line and one or more blank (or whitespace-only) lines after it.
+_BLANK_RUN = re.compile(r"\n(?:[^\S\n]*+\n)+")
 # Past this many blank lines in a row, more make no difference to how a story
 # splits (two already make a scene break), so longer runs are cut to this.
 _MAX_BLANK_RUN = 64
@@ -62,6 +76,8 @@ _LONG_WHITESPACE = re.compile(rf"(?<![ \t\n])[ \t]*\n[ \t\n]{{{2 * _MAX_BLANK_RU
 
 # A line this long is a whole paragraph, not hard-wrapped prose or verse.
 _PARAGRAPH_LINE = 150
+# Tried only at line starts: a search from every position rescans each line.
+_LONG_LINE = re.compile(rf"^[^\n]{{{_PARAGRAPH_LINE}}}", re.MULTILINE)
 # Bracketed notes ([Illustration: ...]) rarely run longer; past this a lone "["
 # is just a bracket in the prose.
 _MAX_BRACKET_BLOCKS = 40
@@ -70,7 +86,9 @@ _BREAK_CHARS = "*~-–—_=#+•·∙/\\|<>^°§¤※⁂"
 _BREAK_DELETE = str.maketrans("", "", _BREAK_CHARS + " \t\u00a0\u3000")
 _SYMBOLS = frozenset({"So", "Sm", "Sk"})
 _RULE_CHARS = frozenset("-–—_=")
-_ORNAMENT = re.compile(r"(?:oOo|OoO|o0o|0o0|xXx|XxX)+")
+# oOo, OoOoO, ooOOoo, xXxXx, o0o: o's or x's that change case (or to a zero) at least
+# twice, any length from three. "Ooo" and "xxx" are words, not ornaments.
+_ORNAMENT = re.compile(r"(?:[oO0]{3,}|[xX]{3,})")
 _NOT_WORD = re.compile(r"[\W_]+")
 _WORD_CHAR = re.compile(r"[^\W_]")
 
@@ -86,10 +104,29 @@ class TextShapeError(ValueError):
         self.typical = typical
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a story is parsed.
+
+    A parse makes hundreds of thousands of small objects (blocks, lines, sections) and
+    no reference cycles; the collector's passes over them cost as much as the parse
+    itself on a file of 100,000 scenes. Reference counting still frees everything.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def word_lists(text: str) -> Iterator[list[str]]:
     """The words of ``text`` (as str.split() finds them), a slice at a time.
 
-    A 10 MB line is two million words; as one list that is 100 MB.
+    A 10 MB line is two million words; as one list that is 100 MB. (Counting goes
+    through `bot.story.count_words`; this is for looking at the words themselves.)
     """
     if len(text) <= _WORD_SLICE:
         yield text.split()
@@ -102,10 +139,6 @@ def word_lists(text: str) -> Iterator[list[str]]:
             end = space.start() if space else len(text)
         yield text[start:end].split()
         start = end
-
-
-def count_words(text: str) -> int:
-    return sum(len(words) for words in word_lists(text))
 
 
 def squeeze_blank_lines(text: str) -> str:
@@ -161,6 +194,9 @@ class Block:
     # Text that was a guessed heading: its first line is known to match_heading(),
     # so the front-matter checks need not match it again.
     was_heading: bool = False
+    # Front matter found by its label or shape (a contents list, a cast list, a
+    # dedication, a preface): kept for the story's card, never story text.
+    front: bool = False
     words: int = field(default=-1)
 
     def word_count(self) -> int:
@@ -172,7 +208,7 @@ class Block:
     def is_prose(self) -> bool:
         """Text a reader came for, as opposed to breaks, headings and editorial notes."""
         # Blocks hold no blank lines, so a text block always has words.
-        return self.kind is Kind.TEXT and not self.bracketed
+        return self.kind is Kind.TEXT and not self.bracketed and not self.front
 
 
 def is_scene_break_line(line: str) -> bool:
@@ -184,13 +220,45 @@ def is_scene_break_line(line: str) -> bool:
     if not text or len(text) > 60:
         return False
     if _WORD_CHAR.search(text):
-        return len(text) <= 30 and bool(_ORNAMENT.fullmatch(_NOT_WORD.sub("", text)))
+        return len(text) <= 30 and _is_ornament(_NOT_WORD.sub("", text))
     rest = text.translate(_BREAK_DELETE)
     if rest and (rest.isascii() or not all(unicodedata.category(ch) in _SYMBOLS for ch in rest)):
         return False  # other punctuation: "…", "“”", "?!", a bracket, a code fence
     # A lone dash is an interrupted line of dialogue, not a break.
     marks = "".join(text.split())
     return not (len(marks) < 3 and all(ch in _RULE_CHARS for ch in marks))
+
+
+def _is_ornament(letters: str) -> bool:
+    if not _ORNAMENT.fullmatch(letters):
+        return False
+    changes = sum(1 for a, b in itertools.pairwise(letters) if a != b)
+    return changes >= 2
+
+
+class BreakMemo:
+    """`is_scene_break_line`, remembered for the lines a story repeats.
+
+    A story repeats its break line ("* * *") at every scene; a hostile file repeats it
+    100,000 times. Prose lines are decided by their first character, before the memo.
+    """
+
+    __slots__ = ("_known",)
+    _LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, line: str) -> bool:
+        first = line[0]
+        if first.isalnum() and first not in "oOxX0":
+            return False
+        known = self._known.get(line)
+        if known is None:
+            known = is_scene_break_line(line)
+            if len(self._known) < self._LIMIT:
+                self._known[line] = known
+        return known
 
 
 class BlockBuilder:
@@ -200,17 +268,23 @@ class BlockBuilder:
         self.blocks: list[Block] = []
         self.pending: list[str] = []
         self._blank = 0
+        self._is_break = BreakMemo()
 
     def blank_line(self) -> None:
         if self.pending:
             self._flush()
         self._blank += 1
 
+    def blank_lines(self, count: int) -> None:
+        if self.pending:
+            self._flush()
+        self._blank += count
+
     def add_line(self, line: str) -> None:
         line = line.rstrip()
         if not line:
             self.blank_line()
-        elif is_scene_break_line(line):
+        elif len(line) <= 80 and self._is_break(line):
             self._flush()
             self._emit(Block(Kind.BREAK, [line]))
         else:
@@ -239,40 +313,72 @@ class BlockBuilder:
 
 def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
     """Blocks of a plain-text story body."""
-    # BlockBuilder.add_line, inlined: this loop runs once per line of a novel.
+    # BlockBuilder.add_line, inlined: this loop runs once per line of a novel. Runs of
+    # blank lines are found by a regular expression (in C) and only counted, so a file
+    # of 100,000 scenes pays for its lines of text, not for its blank lines.
     blocks: list[Block] = []
-    pending: list[str] = []
     blank = 0
     check_line_count(text)
-    for raw in text.split("\n"):
-        line = raw.rstrip()
-        if not line:
-            if pending:
-                blocks.append(Block(Kind.TEXT, pending, blank))
-                pending = []
+    is_break = BreakMemo()
+    text_kind, break_kind = Kind.TEXT, Kind.BREAK
+    count_newlines = text.count
+    start = 0
+    for gap in itertools.chain(_BLANK_RUN.finditer(text), (None,)):
+        if gap is None:
+            chunk, gap_blanks = text[start:], 0
+        else:
+            chunk = text[start : gap.start()]
+            gap_blanks = count_newlines("\n", gap.start(), gap.end()) - 1
+            start = gap.end()
+        pending: list[str] = []
+        for raw in chunk.split("\n"):
+            line = raw.rstrip()
+            first = line[:1]
+            if first.isalnum() and first not in "oOxX0":
+                pending.append(line)  # prose: BreakMemo's own first test, inlined
+            elif not line:
+                if pending:
+                    blocks.append(Block(text_kind, pending, blank))
+                    pending = []
+                    blank = 0
+                blank += 1
+            elif len(line) <= 80 and is_break(line):
+                if pending:
+                    blocks.append(Block(text_kind, pending, blank))
+                    pending = []
+                    blank = 0
+                blocks.append(Block(break_kind, [line], blank))
                 blank = 0
                 if len(blocks) > MAX_BLOCKS:
-                    raise _too_many_blocks()
-            blank += 1
-        elif len(line) <= 80 and is_scene_break_line(line):
-            if pending:
-                blocks.append(Block(Kind.TEXT, pending, blank))
-                pending = []
-                blank = 0
-            blocks.append(Block(Kind.BREAK, [line], blank))
+                    raise _too_many_blocks()  # breaks with no blank lines between them
+            else:
+                pending.append(line)
+        if pending:
+            blocks.append(Block(text_kind, pending, blank))
             blank = 0
-            if len(blocks) > MAX_BLOCKS:
-                raise _too_many_blocks()
-        else:
-            pending.append(line)
-    if pending:
-        blocks.append(Block(Kind.TEXT, pending, blank))
-    if not split_long_lines:
+        blank += gap_blanks
+        if len(blocks) > MAX_BLOCKS:
+            raise _too_many_blocks()
+    if not split_long_lines or not _has_long_line(text):
         return blocks
     blocks = _split_paragraph_lines(blocks)
     if len(blocks) > MAX_BLOCKS:
         raise _too_many_blocks()
     return blocks
+
+
+def text_chunks(text: str) -> Iterator[tuple[str, int]]:
+    """(lines between runs of blank lines, how many blank lines follow them)."""
+    start = 0
+    for gap in _BLANK_RUN.finditer(text):
+        yield text[start : gap.start()], gap.group().count("\n") - 1
+        start = gap.end()
+    yield text[start:], 0
+
+
+def _has_long_line(text: str) -> bool:
+    """Whether any line is paragraph-long; without one there is nothing to split."""
+    return _LONG_LINE.search(text) is not None
 
 
 def _split_paragraph_lines(blocks: list[Block]) -> list[Block]:
@@ -309,13 +415,16 @@ def normal_gap(blocks: Iterable[Block]) -> int:
     return gap
 
 
-def mark_brackets(blocks: list[Block]) -> list[Block]:
+def mark_brackets(blocks: list[Block], text: str | None = None) -> list[Block]:
     """Flag `[Illustration: ...]` notes, which may span several blocks.
 
     Gutenberg sometimes puts a chapter heading inside such a note
     (`[Illustration: ...` ... `Chapter I.]`); the heading is lifted out and the
-    note follows it, so the chapter starts where the note does.
+    note follows it, so the chapter starts where the note does. ``text``, the body
+    the blocks came from, lets a story without a "[" skip the work.
     """
+    if text is not None and "[" not in text:
+        return blocks
     count = len(blocks)
     depths = [_bracket_depth(block) if block.kind is Kind.TEXT else 0 for block in blocks]
     # For each block, the nearest block at or after it that closes a bracket.
@@ -400,15 +509,29 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
     if not enabled:
         return blocks
     result: list[Block] = []
+    numbered = False
+    text_kind = Kind.TEXT
+    first_chars = HEADING_FIRST_CHARS
+    candidate = is_heading_candidate
     for block in blocks:
-        if block.kind is not Kind.TEXT or block.bracketed:
+        if block.kind is not text_kind or block.bracketed:
             result.append(block)
             continue
         first = block.lines[0]
-        heading = match_heading(first) if len(first) <= MAX_HEADING_CHARS else None
+        # match_heading's own first tests, inlined: this runs once per paragraph.
+        stripped = first.strip()
+        if (
+            stripped[:1] not in first_chars
+            or len(stripped) > MAX_HEADING_CHARS
+            or not candidate(stripped)
+        ):
+            result.append(block)
+            continue
+        heading = match_heading(first)
         if heading is None:
             result.append(block)
             continue
+        numbered = numbered or heading.number is not None
         lines = block.lines
         if len(lines) == 1:
             result.append(Block(Kind.HEADING, lines, block.blank_before, heading=heading))
@@ -431,7 +554,7 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
         # "Chapter 3" with the chapter's first paragraph right under it.
         result.append(Block(Kind.HEADING, [first], block.blank_before, heading=heading))
         result.append(Block(Kind.TEXT, lines[1:], 0))
-    return _check_numbered_runs(result)
+    return _check_numbered_runs(result) if numbered else result
 
 
 def _check_numbered_runs(blocks: list[Block]) -> list[Block]:
@@ -471,6 +594,7 @@ def demote(block: Block) -> Block:
         block.blank_before,
         bracketed=block.bracketed,
         was_heading=block.kind is Kind.HEADING and not block.explicit,
+        front=block.front,
     )
 
 

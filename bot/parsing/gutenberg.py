@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from bot.parsing.blocks import classify_headings, mark_brackets, reflow_blocks, tokenize
+from bot.parsing.blocks import (
+    classify_headings,
+    mark_brackets,
+    paused_gc,
+    reflow_blocks,
+    tokenize,
+)
 from bot.parsing.decode import display_name
 from bot.parsing.header import build_story, parse_fields
 from bot.parsing.sections import SplitResult, SplitStyle, split_sections
@@ -42,6 +48,11 @@ def find_start_marker(text: str) -> re.Match[str] | None:
 
 
 def parse_gutenberg(text: str, filename: str) -> ParsedStory:
+    with paused_gc():
+        return _parse_gutenberg(text, filename)
+
+
+def _parse_gutenberg(text: str, filename: str) -> ParsedStory:
     found = split_gutenberg(text)
     if found is None:
         raise StoryFileError(f"“{display_name(filename)}” has no Project Gutenberg START line.")
@@ -79,7 +90,7 @@ def split_gutenberg_body(body: str) -> SplitResult:
     width = wrap_width(body)
     if width:
         reflow_blocks(blocks, lambda lines: unwrap_lines(lines, width))
-    blocks = classify_headings(mark_brackets(blocks))
+    blocks = classify_headings(mark_brackets(blocks, body))
     return split_sections(
         blocks, SplitStyle(blank_line_breaks_in_chapters=False, strict_front_matter=True)
     )

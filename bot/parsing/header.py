@@ -17,13 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.parsing.decode import display_name
-from bot.parsing.sections import MAX_TITLE_CHARS, SplitResult
+from bot.parsing.headings import plain_title
+from bot.parsing.sections import MAX_TITLE_CHARS, SplitResult, byline_author
 from bot.story import ParsedStory, Rating, StoryFileError, parse_rating
 
 __all__ = (
     "Header",
     "build_story",
     "canonical_key",
+    "is_known_key",
+    "key_value",
     "parse_fields",
     "split_header",
 )
@@ -58,6 +61,9 @@ _KNOWN_KEYS: dict[str, str] = {
     "tags": "tags",
     "additional tags": "tags",
     "summary": "summary",
+    # YAML front matter (pandoc) says "abstract"; other tools "description".
+    "abstract": "summary",
+    "description": "summary",
     "disclaimer": "disclaimer",
     "note": "notes",
     "notes": "notes",
@@ -83,6 +89,7 @@ _COMMON_EXTRA_KEYS = frozenset({
 _SINGLE_VALUED = frozenset({"title", "author", "rating"})
 _KEY = re.compile(r"[^\W\d_][\w'’/&().\- ]{0,29}")
 _MAX_FIRST_LINE = 200
+_TERMINAL_STOP = re.compile(r"[.!?…,;]$")
 _MAX_HEADER_LINES = 400
 # parse_story cuts titles and names to MAX_TITLE_CHARS; only this much of a
 # header value is worth tidying (a 10 MB "Title:" line is two million words).
@@ -110,8 +117,12 @@ def canonical_key(key: str) -> str:
     return _KNOWN_KEYS.get(normal, normal)
 
 
-def _is_known(key: str) -> bool:
+def is_known_key(key: str) -> bool:
+    """Whether a header key is one Storyshelf knows (Title, Rating, Summary, ...)."""
     return " ".join(key.lower().replace("’", "'").replace("(s)", "s").split()) in _KNOWN_KEYS
+
+
+_is_known = is_known_key
 
 
 def _is_header_key(key: str) -> bool:
@@ -132,6 +143,8 @@ def key_value(line: str) -> tuple[str, str] | None:
     if marker:
         key = key.removesuffix(marker).rstrip()
         value = value.lstrip().removeprefix(marker)
+        if value.rstrip().endswith(marker) and marker not in value.rstrip()[:-2]:
+            value = value.rstrip()[:-2]  # "**Disclaimer: I own nothing.**": bold all through
     value = value.strip()
     if not _KEY.fullmatch(key) or len(key.split()) > 4 or value.startswith("//"):
         return None
@@ -165,13 +178,20 @@ def split_header(text: str) -> Header | None:
         line = lines[opening.start].strip()
         if opening.end - opening.start != 1 or len(line) > _MAX_FIRST_LINE:
             return None
-        first_line = line
+        first_line = plain_title(line) or line
         paragraphs = paragraphs[1:]
 
     fields: list[list[str]] = []
     taken: list[_Paragraph] = []
     for position, paragraph in enumerate(paragraphs):
         head = key_value(lines[paragraph.start])
+        byline = _byline(lines, paragraph) if first_line and position == 0 else None
+        if head is None and byline is not None:
+            # "**Title**" then "**by Author**": a title page, not the story's first lines.
+            paragraph.fields.append(len(fields))
+            fields.append(["Author", byline])
+            taken.append(paragraph)
+            continue
         if head is None:
             following = paragraphs[position + 1] if position + 1 < len(paragraphs) else None
             if (
@@ -208,6 +228,15 @@ def split_header(text: str) -> Header | None:
         return None
     body_start = sum(len(line) + 1 for line in lines[: taken[-1].end])
     return Header(first_line=first_line, fields=kept, body_start=min(body_start, len(text)))
+
+
+def _byline(lines: list[str], paragraph: _Paragraph) -> str | None:
+    if paragraph.end - paragraph.start != 1:
+        return None
+    line = lines[paragraph.start].strip()
+    if _TERMINAL_STOP.search(plain_title(line)):
+        return None  # "By the time she came, it was dark." is the story
+    return byline_author(line)
 
 
 def _paragraphs(lines: list[str]) -> list[_Paragraph]:
@@ -254,7 +283,11 @@ def build_story(
     title = values.pop("title", "") or first_line or title_hint
     if not title and split.front_title:
         title = split.front_title
-        warnings.append(f"No title found; used “{title}” from the start of the file.")
+        if not split.front_author:
+            warnings.append(f"No title found; used “{title}” from the start of the file.")
+    if split.front_author and "author" not in values:
+        values["author"] = split.front_author
+    _add_front_matter(values, split)
     if not title:
         title = _title_from_filename(filename)
         warnings.append(f"No title found; used the file name “{title}”.")
@@ -284,6 +317,17 @@ def build_story(
         warnings=tuple(warnings),
         source_format=source_format,
     )
+
+
+def _add_front_matter(values: dict[str, str], split: SplitResult) -> None:
+    """Front matter and the author's notes found before the first chapter, for the card."""
+    if split.front_matter:
+        values["front_matter"] = split.front_matter
+    if split.parts and "parts" not in values:
+        values["parts"] = "\n".join(split.parts)
+    if split.front_notes:
+        notes = values.get("notes")
+        values["notes"] = f"{notes}\n\n{split.front_notes}" if notes else split.front_notes
 
 
 def _title_from_filename(filename: str) -> str:

@@ -11,7 +11,17 @@ import functools
 import re
 from typing import NamedTuple
 
-__all__ = ("CHAPTER", "CONTAINER", "Heading", "join_heading_title", "match_heading")
+__all__ = (
+    "CHAPTER",
+    "CONTAINER",
+    "FRONT_KEYWORDS",
+    "HEADING_FIRST_CHARS",
+    "Heading",
+    "is_heading_candidate",
+    "join_heading_title",
+    "match_heading",
+    "plain_title",
+)
 
 # Ranks: containers hold chapters (a VOLUME or BOOK line right above a CHAPTER
 # line is part of that chapter's title); chapters are the sections.
@@ -37,25 +47,77 @@ _NUMBER_WORD = (
 # A well-formed Roman numeral (I to MMMCMXCIX); the lookahead refuses the empty one.
 _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 
+# The words that announce a numbered division. A play's ACT holds its SCENEs the way
+# a BOOK holds chapters; a STAVE (Dickens), CANTO or LETTER (Frankenstein) is a chapter.
+_KEYWORDS = r"chapter|chap\.|ch\.|part|book|volume|vol\.|stave|act|scene|canto|letter"
 _KEYWORD_HEADING = re.compile(
-    rf"(?P<kw>chapter|chap\.|ch\.|part|book|volume|vol\.)"
+    rf"(?P<kw>{_KEYWORDS})"
     rf"(?:\s*(?P<digits>\d{{1,4}})|\s+(?P<roman>{_ROMAN})|\s+(?:the\s+)?(?P<word>{_NUMBER_WORD}))"
     r"(?![\w'’])(?:\s*(?:/|of)\s*\d{1,4}(?!\w))?"
     r"(?P<rest>.*)",
     re.IGNORECASE,
 )
+# "FIRST ACT", "The Second Book": the ordinal before the keyword.
+_ORDINAL_FIRST = re.compile(
+    rf"(?:the\s+)?(?P<word>{_TENS_ORDINALS}|{_TEEN_ORDINALS}|{_UNIT_ORDINALS}|last|final)\s+"
+    rf"(?P<kw>{_KEYWORDS})(?![\w'’])(?P<rest>.*)",
+    re.IGNORECASE,
+)
+# "THE PROLOGUE", "Interlude II", "Epilogue: Ten Years Later".
 _NAMED_HEADING = re.compile(
-    r"(?P<kw>prologue|epilogue|preface|foreword|afterword|interlude|introduction)"
+    r"(?:the\s+)?(?P<kw>prologue|epilogue|preface|foreword|afterword|interlude|introduction)"
+    rf"(?:\s+(?:\d{{1,4}}|{_ROMAN}|{_NUMBER_WORD}))?"
     r"(?![\w'’])(?P<rest>.*)",
     re.IGNORECASE,
 )
+# Headings that introduce the book rather than tell the story: before the first
+# chapter they are front matter.
+FRONT_KEYWORDS = frozenset({"preface", "foreword", "introduction"})
+# Emphasis and quote marks around a heading line: "**Chapter 1**", "__Part Two__", "> *Title*".
+_QUOTE_MARKS = re.compile(r"^(?:>[ \t]*)+")
+_EMPHASIS = re.compile(r"(?<!\\)\*+|~~|(?<![^\W_\\])_+|_+(?![^\W_])")
+# A Markdown backslash escape (pandoc writes "Ace\'s").
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!'\"$<>|~])")
 _BARE_NUMBER = re.compile(rf"(?:(?P<digits>\d{{1,3}})|(?P<roman>{_ROMAN}))\.?", re.IGNORECASE)
 _SEPARATOR = re.compile(r"\s*[.:\-–—)(|,~]+\s*")
-_CONTAINER_WORDS = frozenset({"part", "book", "volume", "vol."})
+_CONTAINER_WORDS = frozenset({"part", "book", "volume", "vol.", "act"})
 _SPACES = re.compile(r"\s+")
 
-# Every heading starts with one of these (a keyword, a numeral, a digit): a cheap first test.
-_FIRST_CHARS = frozenset("cpbvefailxdmCPBVEFAILXDM0123456789")
+# Every heading starts with one of these (a keyword, an ordinal, a numeral, a digit, an
+# emphasis mark): a cheap first test.
+_FIRST_CHARS = frozenset("cpbvefailxdmstnCPBVEFAILXDMSTN0123456789*_")
+HEADING_FIRST_CHARS = _FIRST_CHARS
+# The words a heading can start with, matched before the full patterns: a line of prose
+# ("The rain fell.", "Scenery...") is turned away here, without the cache or the full
+# patterns.
+# One case-blind alternation of eighty words costs thousands of steps a line, so the
+# first word is taken with a short pattern and looked up in a set.
+_FIRST_WORD = re.compile(r"[*_]*([A-Za-z]+\.?|\d)")
+_CANDIDATE_WORDS = frozenset(
+    {
+        *(word.replace("\\", "") for word in _KEYWORDS.split("|")),
+        *["chap", "ch", "vol", "the", "last", "final"],
+        *["prologue", "epilogue", "preface", "foreword", "afterword", "interlude", "introduction"],
+        *_TENS_ORDINALS.split("|"),
+        *_TEEN_ORDINALS.split("|"),
+        *_UNIT_ORDINALS.split("|"),
+    }
+)
+_ROMAN_CHARS = frozenset("ivxlcdm")
+
+
+def is_heading_candidate(text: str) -> bool:
+    """Whether a stripped line starts the way a heading can: a cheap first test."""
+    match = _FIRST_WORD.match(text)
+    if match is None:
+        return False
+    word = match.group(1).lower()
+    if word in _CANDIDATE_WORDS or word.rstrip(".") in _CANDIDATE_WORDS or word.isdigit():
+        return True
+    # A bare Roman numeral ("IV", "XII.") is a heading only as the whole line.
+    return set(word.rstrip(".")) <= _ROMAN_CHARS and match.end() == len(text)
+
+
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
 
 
@@ -69,6 +131,8 @@ class Heading(NamedTuple):
     number: int | None = None
     # Whether the heading line carries its own title ("Chapter 3: The Storm").
     titled: bool = False
+    # The announcing word, lower case ("chapter", "act", "prologue"); "" for a bare numeral.
+    keyword: str = ""
 
 
 def match_heading(line: str) -> Heading | None:
@@ -76,7 +140,25 @@ def match_heading(line: str) -> Heading | None:
     text = line.strip()
     if not text or len(text) > MAX_HEADING_CHARS or text[0] not in _FIRST_CHARS:
         return None
+    if not is_heading_candidate(text):
+        return None  # most lines of prose, decided by their first word
     return _match_heading(text)
+
+
+def plain_title(text: str) -> str:
+    """A title as a reader sees it: no quote marks, emphasis or backslash escapes.
+
+    `> *Good afternoon, 47.*` -> `Good afternoon, 47.`;
+    `**Chapter 1:** Ace\\'s` -> `Chapter 1: Ace's`.
+    """
+    text = text.strip()
+    if text[:1] == ">":
+        text = _QUOTE_MARKS.sub("", text)
+    if "*" in text or "_" in text or "~" in text:
+        text = _EMPHASIS.sub("", text)
+    if "\\" in text:
+        text = _ESCAPE.sub(r"\1", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 # Cached (on short, stripped lines only, so the cache stays small): the section
@@ -84,29 +166,53 @@ def match_heading(line: str) -> Heading | None:
 # heading-shaped line hundreds of thousands of times.
 @functools.lru_cache(maxsize=4096)
 def _match_heading(text: str) -> Heading | None:
-    text = _SPACES.sub(" ", text)
-    match = _KEYWORD_HEADING.fullmatch(text)
+    if text[0] in "*_" or "\\" in text:
+        text = plain_title(text)
+        if not text:
+            return None
+    if "  " in text or "\t" in text or "\xa0" in text:
+        text = _SPACES.sub(" ", text)
+    match = _KEYWORD_HEADING.fullmatch(text) or _ORDINAL_FIRST.fullmatch(text)
     if match:
         rest = match.group("rest")
         if not _valid_rest(rest):
             return None
         keyword = match.group("kw").lower()
         rank = CONTAINER if keyword in _CONTAINER_WORDS else CHAPTER
-        return Heading(title=text, rank=rank, titled=bool(rest.strip(" .")))
+        return Heading(title=_bare(text), rank=rank, titled=_has_title(rest), keyword=keyword)
     match = _NAMED_HEADING.fullmatch(text)
     if match:
         rest = match.group("rest")
         if not _valid_rest(rest):
             return None
-        return Heading(title=text, rank=CHAPTER, titled=bool(rest.strip(" .")))
+        keyword = match.group("kw").lower()
+        return Heading(title=_bare(text), rank=CHAPTER, titled=_has_title(rest), keyword=keyword)
     match = _BARE_NUMBER.fullmatch(text)
     if match:
         if match.group("digits"):
             number = int(match.group("digits"))
-        else:
+        elif match.group("roman").isascii():
             number = _roman_value(match.group("roman"))
+        else:
+            return None  # "Cİ": case-blind matching let a dotted capital I through
         return Heading(title=text, rank=CHAPTER, number=number)
     return None
+
+
+def _looks_like_title(text: str) -> bool:
+    words = text.split()
+    if not words or len(words) > 12 or not text[0].isupper():
+        return False
+    return all(word[0].isupper() or len(word) < 4 or not word[0].isalpha() for word in words)
+
+
+def _has_title(rest: str) -> bool:
+    return bool(rest.strip(" .:;-–—"))
+
+
+def _bare(title: str) -> str:
+    """ "Interlude II:" -> "Interlude II": a colon with no subtitle after it is not the title's."""
+    return title.rstrip(" :") or title
 
 
 def _valid_rest(rest: str) -> bool:
@@ -115,7 +221,9 @@ def _valid_rest(rest: str) -> bool:
         return True
     separator = _SEPARATOR.match(rest)
     if not separator:
-        return False
+        # "Chapter II  The New Margarita": only spaces between, so the title must look
+        # like one (its longer words capitalised), not like prose running on.
+        return rest[:1].isspace() and _looks_like_title(rest.strip())
     title = rest[separator.end() :]
     if not title:
         return True

@@ -6,6 +6,7 @@ Emphasis and other inline Markdown are kept as written; Discord renders them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bot.parsing.blocks import (
     Block,
@@ -14,10 +15,13 @@ from bot.parsing.blocks import (
     check_line_count,
     classify_headings,
     mark_brackets,
+    paused_gc,
+    text_chunks,
 )
 from bot.parsing.decode import display_name
+from bot.parsing.ffnet import split_ffnet_header
 from bot.parsing.header import build_story, key_value, split_header
-from bot.parsing.headings import CHAPTER, CONTAINER, Heading
+from bot.parsing.headings import CHAPTER, CONTAINER, Heading, plain_title
 from bot.parsing.sections import SplitStyle, split_sections
 from bot.story import ParsedStory, StoryFileError
 
@@ -30,9 +34,19 @@ _CLOSING_HASHES = re.compile(r"[ \t]+#+$")
 _TERMINAL = re.compile(r"[.!?…,;:\"”’)]$")
 _MAX_FRONT_MATTER_LINES = 200
 _MAX_HEADING_LINE = 300
+# Backslash escapes of characters Discord does not format: pandoc writes "Ace\\'s" and
+# "\\"Hello\\"", which Discord would show with the backslash.
+_NEEDLESS_ESCAPE = re.compile(r"\\(['\"$%&@,;:?!=/])")
 
 
 def parse_markdown(text: str, filename: str) -> ParsedStory:
+    with paused_gc():
+        return _parse_markdown(text, filename)
+
+
+def _parse_markdown(text: str, filename: str) -> ParsedStory:
+    if "\\" in text:
+        text = _NEEDLESS_ESCAPE.sub(r"\1", text)
     fields: list[tuple[str, str]] = []
     first_line = None
     body = text
@@ -40,7 +54,7 @@ def parse_markdown(text: str, filename: str) -> ParsedStory:
     if front is not None:
         fields, body = front
     else:
-        header = split_header(text)
+        header = split_ffnet_header(text) or split_header(text)
         if header is not None:
             fields, first_line, body = header.fields, header.first_line, text[header.body_start :]
             atx = _atx_heading(first_line) if first_line else None
@@ -53,7 +67,8 @@ def parse_markdown(text: str, filename: str) -> ParsedStory:
     title_hint = None
     explicit = [i for i, block in enumerate(blocks) if block.explicit]
     if explicit:
-        title_index = _title_heading(blocks, explicit, levels)
+        given_title = next((value for key, value in fields if key.lower() == "title"), None)
+        title_index = _title_heading(blocks, explicit, levels, given_title)
         if title_index is not None:
             heading = blocks[title_index].heading
             assert heading is not None
@@ -66,7 +81,7 @@ def parse_markdown(text: str, filename: str) -> ParsedStory:
     if any(block.explicit for block in blocks):
         split = split_sections(blocks, SplitStyle(explicit_headings=True))
     else:
-        blocks = classify_headings(mark_brackets(blocks))
+        blocks = classify_headings(mark_brackets(blocks, body))
         split = split_sections(blocks, SplitStyle())
     if not split.sections:
         raise _no_story(filename, has_header=bool(fields) or title_hint is not None)
@@ -122,19 +137,28 @@ def _unquote(value: str) -> str:
 def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
     """Blocks of a Markdown body; explicit headings keep their level (1 for `#`)."""
     builder = BlockBuilder()
+    # Bound once: this loop runs once per line of a novel.
+    blank_line, add_line = builder.blank_line, builder.add_line
     levels: dict[int, int] = {}
     fenced = False
     check_line_count(body)
-    for line in body.split("\n"):
-        if not line or line.isspace():
-            builder.blank_line()  # what add_line does with it, minus the tests below
+    for line, gap_blanks in _lines_and_gaps(body):
+        if gap_blanks:
+            builder.blank_lines(gap_blanks)  # a run of blank lines, counted in C
             continue
-        if line.lstrip().startswith("```"):
+        if not line or line.isspace():
+            blank_line()  # what add_line does with it, minus the tests below
+            continue
+        first = line[0]
+        if first.isalpha() and not fenced and not builder.pending:
+            add_line(line)  # starts a paragraph: not a fence, a heading or a setext rule
+            continue
+        if "```" in line[:8] and line.lstrip().startswith("```"):
             fenced = not fenced
-            builder.add_line(line)
+            add_line(line)
             continue
         if fenced:
-            builder.add_line(line)
+            add_line(line)
             continue
         atx = _atx_heading(line) if "#" in line[:4] else None
         if atx is not None:
@@ -155,8 +179,17 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
             block.lines = [title, line.strip()]
             builder.add_block(block)
             continue
-        builder.add_line(line)
+        add_line(line)
     return builder.finish(), levels
+
+
+def _lines_and_gaps(body: str) -> Iterator[tuple[str, int]]:
+    """Each line of ``body`` as (line, 0); a run of n blank lines after a line as ("", n)."""
+    for chunk, gap_blanks in text_chunks(body):
+        for line in chunk.split("\n"):
+            yield line, 0
+        if gap_blanks:
+            yield "", gap_blanks
 
 
 def _atx_heading(line: str) -> tuple[int, str] | None:
@@ -183,19 +216,36 @@ def _setext_candidate(pending: list[str]) -> bool:
 
 
 def _heading_block(line: str, title: str) -> Block:
+    title = plain_title(title) or title
     block = Block(Kind.HEADING, [line.strip()], heading=Heading(title=title, rank=CHAPTER))
     block.explicit = True
     return block
 
 
-def _title_heading(blocks: list[Block], explicit: list[int], levels: dict[int, int]) -> int | None:
-    """The `# Title` line: a level-1 heading before any prose, when it is not a chapter."""
+def _title_heading(
+    blocks: list[Block], explicit: list[int], levels: dict[int, int], given_title: str | None
+) -> int | None:
+    """The `# Title` line: a level-1 heading before any prose, when it is not a chapter.
+
+    When the front matter already names the story and the `#` line says something else,
+    it is a part heading ("# Fish Out Of Water" above "## Gift From The Skies").
+    """
     first = explicit[0]
     if levels.get(first) != 1 or any(block.is_prose for block in blocks[:first]):
+        return None
+    heading = blocks[first].heading
+    if given_title and heading is not None and _same_title(heading.title, given_title) is False:
         return None
     level_one = sum(1 for i in explicit if levels.get(i) == 1)
     deeper = any(levels.get(i, 1) > 1 for i in explicit)
     return first if level_one == 1 or deeper else None
+
+
+def _same_title(one: str, other: str) -> bool:
+    def norm(text: str) -> str:
+        return " ".join(plain_title(text).casefold().split())
+
+    return norm(one) == norm(other)
 
 
 def _rank_headings(blocks: list[Block], levels: dict[int, int]) -> None:

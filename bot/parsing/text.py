@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.parsing.blocks import classify_headings, mark_brackets, tokenize
+from bot.parsing.blocks import classify_headings, mark_brackets, paused_gc, tokenize
 from bot.parsing.decode import display_name
+from bot.parsing.ffnet import split_ffnet_header
 from bot.parsing.header import build_story, split_header
 from bot.parsing.sections import SplitResult, SplitStyle, split_sections
 from bot.story import ParsedStory, StoryFileError
@@ -12,7 +13,12 @@ __all__ = ("parse_text", "split_text_body")
 
 
 def parse_text(text: str, filename: str) -> ParsedStory:
-    header = split_header(text)
+    with paused_gc():
+        return _parse_text(text, filename)
+
+
+def _parse_text(text: str, filename: str) -> ParsedStory:
+    header = split_ffnet_header(text) or split_header(text)
     body = text[header.body_start :] if header else text
     if not body or body.isspace():
         raise _no_story(filename, header is not None)
@@ -30,7 +36,7 @@ def parse_text(text: str, filename: str) -> ParsedStory:
 
 def split_text_body(body: str) -> SplitResult:
     """Sections of a plain-text story body (the text after any header)."""
-    return split_sections(classify_headings(mark_brackets(tokenize(body))), SplitStyle())
+    return split_sections(classify_headings(mark_brackets(tokenize(body), body)), SplitStyle())
 
 
 def _no_story(filename: str, has_header: bool) -> StoryFileError:

@@ -2,37 +2,61 @@
 
 After a shard becomes ready (start-up, or a reconnect that missed events) or
 resumes, the excerpts posted in that shard's servers within the last
-`RECONCILE_DAYS` are looked up on Discord, one request at a time in a
-background task: discord.py's HTTP client keeps to Discord's rate limits, and
-one request in flight leaves room for every command. Each message's reactions
-replace what is stored for it, through the feedback writer, so they are
-ordered with the live events around them (see `FeedbackRecorder.sync`).
+`RECONCILE_DAYS` are looked up, one message at a time in a background task
+(one request in flight leaves room for every command). Each message's reactions
+replace what is stored for it, through the feedback writer, so they are ordered
+with the live events around them (see `FeedbackRecorder.sync`).
+
+Discord-free: fetching a message's reactions is a function the bot passes in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import discord
-
 from bot.db import feedback as feedback_db
-from bot.feedback import EmojiKey, emoji_key
 
 if TYPE_CHECKING:
-    from bot.client import Storyshelf
+    import aiosqlite
 
-__all__ = ("Reconciler",)
+    from bot.feedback import FeedbackRecorder
+
+__all__ = ("FetchFailed", "MessageGone", "ReactionFetcher", "Reconciler")
 
 log = logging.getLogger(__name__)
 
 
+class MessageGone(Exception):
+    """The message (or its channel) no longer exists: what readers gave stays counted."""
+
+
+class FetchFailed(Exception):
+    """Discord did not answer usefully this time; the message is left as stored."""
+
+
+# (message id, guild id, channel id) → {emoji key: [user ids]}, bots left out.
+ReactionFetcher = Callable[[int, int, int], Awaitable[dict[str, list[int]]]]
+
+
 class Reconciler:
-    def __init__(self, bot: Storyshelf, *, days: float) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        recorder: FeedbackRecorder,
+        *,
+        days: float,
+        fetch: ReactionFetcher,
+        shard_count: Callable[[], int],
+    ) -> None:
+        self.db = db
+        self.recorder = recorder
         self.days = days
+        self._fetch = fetch
+        self._shard_count = shard_count
         self._running: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
         self.messages_checked = 0
@@ -73,10 +97,8 @@ class Reconciler:
     async def reconcile_shard(self, shard_id: int) -> int:
         """Bring the stored reactions of a shard's recent excerpts in line; return how many."""
         since = datetime.now(UTC) - timedelta(days=self.days)
-        posts = await feedback_db.recent_posts(
-            self.bot.db, since=since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        )
-        count = self.bot.shard_count or 1
+        posts = await feedback_db.recent_posts(self.db, since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        count = self._shard_count() or 1
         mine = [post for post in posts if (post[1] >> 22) % count == shard_id]
         checked = 0
         for message_id, guild_id, channel_id in mine:
@@ -87,25 +109,14 @@ class Reconciler:
         return checked
 
     async def reconcile_message(self, message_id: int, guild_id: int, channel_id: int) -> bool:
-        recorder = self.bot.feedback
-        if not recorder.is_excerpt(message_id):
+        recorder = self.recorder
+        if not await _is_excerpt(recorder, message_id):
             return False  # its story was removed
         recorder.watch(message_id)
         try:
             reactions = await self._fetch(message_id, guild_id, channel_id)
-        except discord.NotFound:
-            # The message (or channel) is gone: what readers gave stays counted.
+        except (MessageGone, FetchFailed):
             recorder.unwatch(message_id)
-            return False
-        except discord.HTTPException as error:
-            recorder.unwatch(message_id)
-            log.warning(
-                "could not fetch reactions of excerpt %s in channel %s: %s %s",
-                message_id,
-                channel_id,
-                error.status,
-                error.text,
-            )
             return False
         except BaseException:
             recorder.unwatch(message_id)
@@ -114,21 +125,6 @@ class Reconciler:
         self.messages_checked += 1
         return True
 
-    async def _fetch(
-        self, message_id: int, guild_id: int, channel_id: int
-    ) -> dict[EmojiKey, list[int]]:
-        channel = self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
-        message = await channel.fetch_message(message_id)
-        me = self.bot.user_id
-        found: dict[EmojiKey, list[int]] = {}
-        for reaction in message.reactions:
-            if reaction.count <= (1 if reaction.me else 0):
-                continue  # only the bot's own: nothing to fetch
-            users = [
-                user.id
-                async for user in reaction.users(limit=None)
-                if user.id != me and not user.bot
-            ]
-            if users:
-                found[emoji_key(reaction.emoji)] = users
-        return found
+
+async def _is_excerpt(recorder: FeedbackRecorder, message_id: int) -> bool:
+    return await recorder.is_excerpt(message_id)

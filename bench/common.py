@@ -1,0 +1,301 @@
+"""What the benchmarks share: percentiles, goal lines, and two probes on the bot's loop.
+
+- `goal_line` / `parse_goal`: the one machine-readable line per goal that
+  `python -m bench` collects from every benchmark:
+  `GOAL <name>: <figure> (goal <x>) PASS|FAIL — <what was measured>`.
+- `RoundTrips`: counts the aiosqlite round trips made on behalf of one piece
+  of work (a command), and splits their time into SQL on the database thread
+  and the rest of the wait (the hop to the thread and back, and queueing
+  behind whatever else the one connection is doing).
+- `StallMonitor`: the event loop's longest stall — a task that sleeps 5 ms at
+  a time and records how late it woke (and how much of that the process was
+  busy, not waiting for a CPU). Nothing else can run on the loop while it is
+  late, so a gateway heartbeat or a reaction would have waited as long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import gc
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+__all__ = (
+    "GOAL_LINE",
+    "Goal",
+    "Probe",
+    "RoundTrips",
+    "StallMonitor",
+    "faster_settling",
+    "goal_line",
+    "load_average",
+    "parse_goal",
+    "pct",
+)
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-quantile by rank (q=0.5 is the upper median), as every bench reports it."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load_average() -> str:
+    try:
+        return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+# --------------------------------------------------------------------------- goal lines
+
+GOAL_LINE = re.compile(
+    r"^GOAL (?P<name>[^:]+): (?P<figure>.+?) \(goal (?P<goal>[^)]*)\) (?P<verdict>PASS|FAIL)"
+    r"(?: — (?P<what>.*))?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    name: str
+    figure: str
+    goal: str
+    passed: bool
+    what: str = ""
+
+    def line(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        tail = f" — {self.what}" if self.what else ""
+        return f"GOAL {self.name}: {self.figure} (goal {self.goal}) {verdict}{tail}"
+
+
+def goal_line(
+    name: str, figure: float, limit: float, what: str, *, unit: str = "x", at_least: bool = False
+) -> Goal:
+    """A goal met when `figure` ≤ `limit` (or ≥ with `at_least`), figures to two places."""
+    passed = figure >= limit if at_least else figure <= limit
+    sign = "≥" if at_least else "≤"
+    return Goal(name, f"{figure:.2f}{unit}", f"{sign} {limit:g}{unit}", passed, what)
+
+
+def parse_goal(line: str) -> Goal | None:
+    match = GOAL_LINE.match(line.strip())
+    if match is None:
+        return None
+    return Goal(
+        match["name"].strip(),
+        match["figure"].strip(),
+        match["goal"].strip(),
+        match["verdict"] == "PASS",
+        (match["what"] or "").strip(),
+    )
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+@dataclass(slots=True)
+class Probe:
+    """The database round trips of one piece of work."""
+
+    trips: int = 0  # hops to aiosqlite's thread
+    waited: float = 0.0  # wall time awaiting aiosqlite, hop and queue included
+    on_database: float = 0.0  # time the calls ran on the database thread
+    loop_queries: int = 0  # reads run synchronously on the event loop (bot.db.quick)
+    on_loop: float = 0.0  # their time, which blocks the loop
+    closed: bool = False  # background work the command left behind is not its own
+
+
+_CURRENT: contextvars.ContextVar[Probe | None] = contextvars.ContextVar(
+    "bench_round_trip_probe", default=None
+)
+
+
+class RoundTrips:
+    """Wraps `aiosqlite.Connection._execute`, the one door of every aiosqlite call
+    (execute, fetches on a cursor, executemany, commit…), while installed; and, when
+    the bot has one, the on-loop reader's `execute_fetchall` (`bot.db.quick`), whose
+    queries make no hop but hold the event loop while they run.
+
+    Only work run inside `measure()` is counted, in a context variable, so the
+    feedback writer's concurrent round trips are not charged to a command; they
+    show as queueing in the command's wait instead.
+    """
+
+    def __init__(self) -> None:
+        self._original: Callable[..., Any] | None = None
+        self._quick: tuple[type, Callable[..., Any]] | None = None
+
+    def install(self) -> None:
+        self._install_quick()
+        original = self._original = aiosqlite.Connection._execute
+
+        async def _execute(conn: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            probe = _CURRENT.get()
+            if probe is None or probe.closed:
+                return await original(conn, fn, *args, **kwargs)
+            start = time.perf_counter()
+            try:
+                return await original(
+                    conn, functools.partial(_on_thread, probe, fn), *args, **kwargs
+                )
+            finally:
+                probe.waited += time.perf_counter() - start
+                probe.trips += 1
+
+        aiosqlite.Connection._execute = _execute  # type: ignore[method-assign]
+
+    def _install_quick(self) -> None:
+        try:
+            from bot.db.quick import QuickReader
+        except ImportError:  # a bot without on-loop reads
+            return
+        original = QuickReader.execute_fetchall
+        self._quick = (QuickReader, original)
+
+        async def execute_fetchall(reader: Any, *args: Any, **kwargs: Any) -> Any:
+            probe = _CURRENT.get()
+            if probe is None or probe.closed:
+                return await original(reader, *args, **kwargs)
+            start = time.perf_counter()
+            try:
+                return await original(reader, *args, **kwargs)
+            finally:
+                probe.on_loop += time.perf_counter() - start
+                probe.loop_queries += 1
+
+        QuickReader.execute_fetchall = execute_fetchall  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._quick is not None:
+            cls, original = self._quick
+            cls.execute_fetchall = original  # type: ignore[attr-defined]
+            self._quick = None
+        if self._original is not None:
+            aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
+            self._original = None
+
+    @staticmethod
+    def start() -> tuple[Probe, contextvars.Token[Probe | None]]:
+        probe = Probe()
+        return probe, _CURRENT.set(probe)
+
+    @staticmethod
+    def stop(probe: Probe, token: contextvars.Token[Probe | None]) -> Probe:
+        probe.closed = True
+        _CURRENT.reset(token)
+        return probe
+
+
+def _on_thread(probe: Probe, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    # Runs on aiosqlite's thread; the future is resolved only after this returns.
+    start = time.perf_counter()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        probe.on_database += time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- loop stalls
+
+
+class StallMonitor:
+    """The longest time the event loop could not run a task that asked to wake.
+
+    Start it from the benchmark's own code (outside the bot), so its timer runs
+    on the real clock even under SimCord's virtual one. Set `doing` to what the
+    benchmark is doing, and the longest stalls are kept with it.
+
+    A wake can be late because this process was busy (synchronous work on the
+    loop, or another thread holding the interpreter) or because the machine ran
+    something else. The stall counted is the lateness the process spent on the
+    CPU (`min(late, process CPU time over the sleep)`); the wall-clock lateness,
+    which includes time the operating system gave to other processes, is kept
+    beside it. Time in Python's garbage collector during each stall is noted too.
+    """
+
+    def __init__(self, interval: float = 0.005, keep: int = 5) -> None:
+        self.interval = interval
+        self.keep = keep
+        self.doing = ""
+        self.wakes = 0
+        self.held: list[float] = []  # per wake: lateness spent busy, s
+        self.worst_wall = 0.0
+        # The `keep` longest, longest first: (busy lateness, wall lateness, in gc, doing).
+        self.longest: list[tuple[float, float, float, str]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._gc_total = 0.0
+        self._gc_started = 0.0
+
+    def _gc_callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self._gc_total += time.perf_counter() - self._gc_started
+
+    @property
+    def worst(self) -> float:
+        return self.longest[0][0] if self.longest else 0.0
+
+    async def _watch(self) -> None:
+        while True:
+            wall, cpu, in_gc = time.perf_counter(), time.process_time(), self._gc_total
+            await asyncio.sleep(self.interval)
+            late = max(0.0, time.perf_counter() - wall - self.interval)
+            held = min(late, time.process_time() - cpu)
+            in_gc = self._gc_total - in_gc
+            self.wakes += 1
+            self.held.append(held)
+            self.worst_wall = max(self.worst_wall, late)
+            if len(self.longest) < self.keep or held > self.longest[-1][0]:
+                self.longest.append((held, late, in_gc, self.doing))
+                self.longest.sort(key=lambda stall: -stall[0])
+                del self.longest[self.keep :]
+
+    def start(self) -> None:
+        gc.callbacks.append(self._gc_callback)
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    async def stop(self) -> None:
+        if self._gc_callback in gc.callbacks:
+            gc.callbacks.remove(self._gc_callback)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def over(self, limit: float) -> int:
+        return sum(1 for held in self.held if held > limit)
+
+
+# --------------------------------------------------------------------------- SimCord
+
+SETTLE_POLL = 0.001  # SimCord's settle poll interval, down from 50 ms
+
+
+def faster_settling() -> None:
+    """Poll for settling every SETTLE_POLL seconds instead of SimCord's 50 ms.
+
+    SimCord waits out an idle window after each action whose remaining work is a
+    callback; at 50 ms a bench of thousands of actions spends most of its time
+    waiting. The bot's own handling time, which the benches report, is unaffected.
+    """
+    import simcord
+
+    original: Callable[..., Any] = simcord.Env._settle_internal
+    if getattr(original, "bench_faster", False):
+        return
+
+    async def settle(self: Any, *, idle: float = SETTLE_POLL, **kwargs: Any) -> None:
+        await original(self, idle=min(idle, SETTLE_POLL), **kwargs)
+
+    settle.bench_faster = True  # type: ignore[attr-defined]
+    simcord.Env._settle_internal = settle  # type: ignore[method-assign]

@@ -1,0 +1,13 @@
+-- Where each reader stopped in each story, per server: the last section and page read.
+CREATE TABLE reading_progress (
+    guild_id         INTEGER NOT NULL,
+    user_id          INTEGER NOT NULL,
+    story_id         INTEGER NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+    section_position INTEGER NOT NULL,
+    page             INTEGER NOT NULL,
+    -- milliseconds since the epoch, so the latest of two quick reads wins
+    read_at          INTEGER NOT NULL,
+    PRIMARY KEY (guild_id, user_id, story_id)
+) WITHOUT ROWID;
+CREATE INDEX reading_progress_recent ON reading_progress (guild_id, user_id, read_at);
+CREATE INDEX reading_progress_story ON reading_progress (story_id);
