@@ -259,9 +259,9 @@ def _draw(plan: ChartPlan) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(
-        figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=BACKGROUND, layout="none"
+        figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=BACKGROUND, layout=None
     )
-    FigureCanvasAgg(figure)
+    canvas = FigureCanvasAgg(figure)
     if plan.empty:
         _draw_nothing_yet(figure)
         return figure
@@ -271,7 +271,7 @@ def _draw(plan: ChartPlan) -> Figure:
     _draw_bars(axes, plan)
     totals = _draw_totals(axes, plan)
     figure.canvas.draw()  # lays out, so the labels can be measured
-    renderer = figure.canvas.get_renderer()
+    renderer = canvas.get_renderer()
     crowded_sections = _crowded(axes.get_xticklabels(), renderer)
     crowded_totals = _crowded(totals, renderer, slot=_slot_px(axes))
     if crowded_sections:

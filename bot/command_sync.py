@@ -31,7 +31,6 @@ __all__ = ("command_digest", "guild_copies", "sync_commands")
 log = logging.getLogger(__name__)
 
 
-
 def _hash_key(application_id: int, scope: int | None) -> str:
     return f"command_hash:{application_id}:{scope if scope is not None else 'global'}"
 

@@ -69,17 +69,18 @@ async def demo_server(folder: Path) -> AsyncIterator[DemoServer]:
     """Start the real bot on SimCord with a sample server; close everything on exit."""
     from simcord import Env
 
-    from bot import create_bot
+    from bot.client import create_bot
 
     settings = Settings(token=None, database_path=folder / "demo.db", shard_count=1, env_file=None)
-    env = Env(create_bot(settings), check_errors=False)
+    bot = create_bot(settings)
+    env = Env(bot, check_errors=False)
     env.backend.bot_user.name = "Storyshelf"  # SimCord calls every bot "TestBot"
     await env.start()
     try:
         yield _arrange(env, settings)
     finally:
         await env.shutdown()
-        await env.bot.close_resources()
+        await bot.close_resources()
 
 
 def _arrange(env: Env, settings: Settings) -> DemoServer:
@@ -92,7 +93,9 @@ def _arrange(env: Env, settings: Settings) -> DemoServer:
     reading_room = guild.create_text_channel("reading-room")
     after_dark = guild.create_text_channel("after-dark")
     # SimCord does not model age-restricted channels: flag the bot's cached copy.
-    env.bot.get_channel(after_dark.id).nsfw = True
+    cached = env.bot.get_channel(after_dark.id)
+    assert isinstance(cached, discord.TextChannel)
+    cached.nsfw = True
     reader = guild.add_member(env.create_user("reader"))
     moderator = guild.add_member(env.create_user("moderator"), roles=[moderators])
     titles = _shelve(settings, guild.id)

@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from bot.db import excerpts as excerpts_db
 from bot.db import feedback as feedback_db
@@ -52,6 +52,13 @@ Op = Literal["add", "remove", "clear", "clear_emoji", "sync"]
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 # Clocks of processes sharing a database may disagree a little.
 _CLOCK_SLACK_S = 60.0
+
+
+def _event(op: str, message_id: int, emoji: str, user_id: int, snapshot: str) -> FeedbackEvent:
+    """A journaled event back as an event (its op was written by `as_journal`)."""
+    if op not in ("add", "remove", "clear", "clear_emoji", "sync"):
+        raise ValueError(f"not a feedback event: {op!r}")
+    return FeedbackEvent(cast(Op, op), message_id, emoji, user_id, snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +488,7 @@ class FeedbackRecorder:
         if not kept.files:
             return
         self._posts = kept.posts + self._posts
-        self._pending = [FeedbackEvent(*event) for event in kept.events] + self._pending
+        self._pending = [_event(*event) for event in kept.events] + self._pending
         for post in kept.posts:
             self._remember(post.message_id)
             self._oldest = min(self._oldest, post.message_id)

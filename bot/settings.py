@@ -110,24 +110,25 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        # Only what is set is passed on: every default is written once, on the fields.
-        given: dict[str, object] = {
-            "token": get("DISCORD_TOKEN"),
-            "dev_guild_id": _int_or_none("DEV_GUILD_ID", get("DEV_GUILD_ID")),
-            "max_upload_bytes": _int_or_none("MAX_UPLOAD_BYTES", get("MAX_UPLOAD_BYTES")),
-            "shard_count": _int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
-            "shard_ids": _int_tuple("SHARD_IDS", get("SHARD_IDS")),
-            "busy_timeout_ms": _int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS")),
-            "command_cooldown": _cooldown(get("COMMAND_COOLDOWN")),
-            "reconcile_days": _positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS")),
-            "shutdown_budget": _positive_float("SHUTDOWN_BUDGET", get("SHUTDOWN_BUDGET")),
-        }
-        log_level = get("LOG_LEVEL")
+        # Every default is written once, on the fields: an unset variable takes it.
+        default = cls()
         return cls(
+            token=get("DISCORD_TOKEN"),
             database_path=resolve_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH, root),
+            dev_guild_id=_int_or_none("DEV_GUILD_ID", get("DEV_GUILD_ID")),
+            log_level=(get("LOG_LEVEL") or default.log_level).upper(),
+            max_upload_bytes=_int_or_none("MAX_UPLOAD_BYTES", get("MAX_UPLOAD_BYTES"))
+            or default.max_upload_bytes,
+            shard_count=_int_or_none("SHARD_COUNT", get("SHARD_COUNT")),
+            shard_ids=_int_tuple("SHARD_IDS", get("SHARD_IDS")),
+            busy_timeout_ms=_int_or_none("BUSY_TIMEOUT_MS", get("BUSY_TIMEOUT_MS"))
+            or default.busy_timeout_ms,
+            command_cooldown=_cooldown(get("COMMAND_COOLDOWN")) or default.command_cooldown,
+            reconcile_days=_positive_float("RECONCILE_DAYS", get("RECONCILE_DAYS"))
+            or default.reconcile_days,
+            shutdown_budget=_positive_float("SHUTDOWN_BUDGET", get("SHUTDOWN_BUDGET"))
+            or default.shutdown_budget,
             env_file=env_path,
-            **({"log_level": log_level.upper()} if log_level else {}),
-            **{name: value for name, value in given.items() if value is not None},  # type: ignore[arg-type]
         )
 
 

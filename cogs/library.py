@@ -267,12 +267,19 @@ class Library(
         self,
         interaction: discord.Interaction,
         parsed: ParsedStory,
-        store: Callable[[discord.Interaction, ParsedStory], Awaitable[None]],
+        write: Callable[[ParsedStory, int], Awaitable[StoredStory]],
+        done: Callable[[StoredStory], str],
         *,
         heading: str,
         cancelled: str,
         ask_rating: bool,
     ) -> None:
+        """Show what an upload would store; store it (as `write` does) on Confirm."""
+
+        async def store(press: discord.Interaction, final: ParsedStory) -> None:
+            stored = await write(final, press.user.id)
+            await press.response.edit_message(content=done(stored), embed=None, view=None)
+
         view = UploadPreview(
             interaction.user.id,
             parsed,
@@ -307,19 +314,14 @@ class Library(
         parsed = await self._read_upload(interaction, file, title=title, rating=rating)
         await librarian.require_new_title(guild_id, parsed.title)
 
-        async def store(press: discord.Interaction, final: ParsedStory) -> None:
-            stored = await librarian.add(guild_id, final, press.user.id)
-            await press.response.edit_message(
-                content=f"Added “{shown_title(stored.title)}” to the shelf: {_size(stored)}. "
-                "Read it with /read.",
-                embed=None,
-                view=None,
-            )
-
         await self._preview(
             interaction,
             parsed,
-            store,
+            lambda final, user_id: librarian.add(guild_id, final, user_id),
+            lambda stored: (
+                f"Added “{shown_title(stored.title)}” to the shelf: {_size(stored)}. "
+                "Read it with /read."
+            ),
             heading="Preview — nothing is stored until you confirm.",
             cancelled="Cancelled: nothing was stored.",
             ask_rating=not rating and _needs_rating(parsed),
@@ -338,19 +340,14 @@ class Library(
         parsed = await self._read_upload(interaction, file)
         await librarian.require_new_title(guild_id, parsed.title, story_id=story.id)
 
-        async def store(press: discord.Interaction, final: ParsedStory) -> None:
-            stored = await librarian.replace(guild_id, story.id, final, press.user.id)
-            await press.response.edit_message(
-                content=f"Replaced the text of “{shown_title(stored.title)}”: {_size(stored)}. "
-                "Its feedback stays with it.",
-                embed=None,
-                view=None,
-            )
-
         await self._preview(
             interaction,
             parsed,
-            store,
+            lambda final, user_id: librarian.replace(guild_id, story.id, final, user_id),
+            lambda stored: (
+                f"Replaced the text of “{shown_title(stored.title)}”: "
+                f"{_size(stored)}. Its feedback stays with it."
+            ),
             heading=f"Replacing “{shown_title(story.title)}” — nothing changes until you "
             "confirm. Feedback stays with the story.",
             cancelled="Cancelled: the story was not changed.",

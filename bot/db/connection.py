@@ -43,7 +43,7 @@ _MIGRATION_NAME = re.compile(r"^V(\d+)__([\w-]+)\.sql$")
 _CHECK_TIMEOUT_S = 5.0
 # The one default, for tools and tests that have no settings at hand: the
 # operator's setting (BUSY_TIMEOUT_MS) is what the bot passes.
-_SETTINGS_BUSY_TIMEOUT_MS: int = Settings.__dataclass_fields__["busy_timeout_ms"].default
+_SETTINGS_BUSY_TIMEOUT_MS: int = Settings().busy_timeout_ms
 
 
 class DatabaseError(RuntimeError):

@@ -130,7 +130,7 @@ async def section_feedback(db: aiosqlite.Connection, story_id: int) -> list[Sect
         " WHERE p.story_id = ? GROUP BY p.section_position",
         (story_id,),
     ) as cursor:
-        readers = dict(await cursor.fetchall())
+        readers: dict[int, int] = {row[0]: row[1] for row in await cursor.fetchall()}
     by_section: dict[int, list[EmojiCount]] = {}
     for position, emoji, count in counts:
         by_section.setdefault(position, []).append(EmojiCount(emoji, count))

@@ -127,15 +127,24 @@ class Journal:
                 _sync_folder(folder)
 
 
+def _post(fields: list[object]) -> ExcerptPost:
+    message_id, guild_id, channel_id, story_id, position, posted_by = fields
+    return ExcerptPost(
+        int(str(message_id)),
+        int(str(guild_id)),
+        int(str(channel_id)),
+        int(str(story_id)),
+        int(str(position)),
+        None if posted_by is None else int(str(posted_by)),
+    )
+
+
 def _parse(path: Path) -> tuple[list[ExcerptPost], list[JournalEvent]]:
     with open(path, encoding="utf-8") as handle:
         document = json.load(handle)
     if not isinstance(document, dict) or document.get("version") != VERSION:
         raise ValueError("not a feedback journal of this version")
-    posts = [
-        ExcerptPost(*(None if value is None else int(value) for value in fields))
-        for fields in document["posts"]
-    ]
+    posts = [_post(fields) for fields in document["posts"]]
     events: list[JournalEvent] = []
     for op, message_id, emoji, user_id, snapshot in document["events"]:
         if op not in _OPS:

@@ -672,7 +672,9 @@ class _Reader:
             preface = read_preface(tree)
             if preface is not None and self.preface is None:
                 self.preface = preface
-            elif preface is not None and "end_notes" in preface.metadata:
+            elif (
+                preface is not None and self.preface is not None and "end_notes" in preface.metadata
+            ):
                 self.preface.metadata.setdefault("end_notes", preface.metadata["end_notes"])
             chapters = tree.css_first("div#chapters")
             if chapters is not None and plain_text(chapters):
@@ -821,7 +823,7 @@ class _Reader:
             paragraphs = self.gutenberg_cut(tidy(render(preamble)))
             if paragraphs and self.pieces:
                 self.pieces[-1].paragraphs.extend(paragraphs)
-        for label, nodes in groups:
+        for group_label, nodes in groups:
             # The chapter's own heading is its title, not its first paragraph.
             heading = next(
                 (
@@ -831,17 +833,17 @@ class _Reader:
                 ),
                 None,
             )
-            if heading is not None and _same_title(plain_text(heading), label):
+            if heading is not None and _same_title(plain_text(heading), group_label):
                 if heading.mem_id in {node.mem_id for node in nodes}:
                     nodes = [node for node in nodes if node.mem_id != heading.mem_id]
                 else:
                     heading.decompose()
-            if label and _NOT_STORY_TITLE_RE.match(label):
+            if group_label and _NOT_STORY_TITLE_RE.match(group_label):
                 continue
             paragraphs = self.gutenberg_cut(tidy(render(nodes)))
             links = sum(len(node.css("a[href]")) for node in nodes if node.is_element_node)
             if paragraphs and not _mostly_links(paragraphs, links):
-                current = _Piece(title=label, paragraphs=paragraphs)
+                current = _Piece(title=group_label, paragraphs=paragraphs)
                 self.pieces.append(current)
         if notes and current is not None:
             current.notes.extend(notes)

@@ -304,9 +304,9 @@ class _ParagraphWriter:
             return
         first, *rest = text.split("\n")
         self._lines[-1].append((self._style, first, True))
-        for line in rest:
+        for piece in rest:
             self.line_break()
-            self._lines[-1].append((self._style, line, True))
+            self._lines[-1].append((self._style, piece, True))
 
     def line_break(self) -> None:
         self._lines.append([])
@@ -554,7 +554,10 @@ class _Renderer:
                 if following is not None:
                     node = following
                     break
-                node = node.parent
+                parent = node.parent
+                if parent is None:
+                    return
+                node = parent
                 depth -= 1
                 tag = by_id.get(node.tag_id)
                 if tag in simple_blocks:
