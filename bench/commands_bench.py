@@ -508,7 +508,7 @@ def goals(run: Run) -> list[Goal]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--sizes", default="10,1000,10000")
     parser.add_argument(
         "--load-rate", type=float, default=2000.0, help="reactions per second under load"

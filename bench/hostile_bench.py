@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.parsing import parse_story  # noqa: E402
 from bot.story import StoryFileError  # noqa: E402
+from tests.hostile_epubs import CASES as EPUB_CASES  # noqa: E402
 from tests.test_hostile_input import CASES, LIMIT  # noqa: E402
 
 # Seconds allowed per case: 100,000 scene breaks or chained headings in a text,
@@ -212,7 +213,7 @@ def main() -> int:
     baselines = Baselines(args.repeat)
     worst = 0.0
     over: list[str] = []
-    for case, build in CASES.items():
+    for case, build in {**CASES, **EPUB_CASES}.items():
         if args.only.lower() not in case.lower():
             continue
         data, name = build()

@@ -949,8 +949,9 @@ def report(load: Load, args: argparse.Namespace, elapsed: float, captured: LogCa
             str(error_count),
             "0",
             error_count == 0,
-            f"interactions that raised, went unanswered or apologised, and ERROR log records,"
-            f" over {n_commands:,} commands, {n_reactions:,} reactions and one upload",
+            f"{len(errors)} interactions that raised, went unanswered or apologised, and"
+            f" {len(logged_errors)} ERROR log records (one failure often makes both), over"
+            f" {n_commands:,} commands, {n_reactions:,} reactions and one upload",
         ),
         Goal(
             "load reactions lost",

@@ -67,7 +67,7 @@ def _quiet_voice_warnings() -> None:
     import discord
 
     discord.VoiceClient.warn_nacl = False
-    discord.VoiceClient.warn_dave = False  # type: ignore[attr-defined]
+    discord.VoiceClient.warn_dave = False
     # In case a discord.py version words or places them differently.
     logging.getLogger("discord.client").addFilter(_VoiceWarnings())
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.render import escape_inline, rating_text, section_label, truncate
+from bot.render import escape_inline, escape_story_text, rating_text, section_label, truncate
 from bot.render.snippets import render_snippet
 
 if TYPE_CHECKING:
@@ -45,10 +45,16 @@ EMBED_TOTAL_LIMIT = 6000
 MAX_FIELDS = 25
 
 RESTRICTED_MARK = "🔞 age-restricted channels only"
+# Fields that are prose the author wrote, whose own emphasis is shown.
+_PROSE_FIELDS = frozenset({"summary", "notes", "disclaimer", "front_matter"})
+# Metadata the preview does not repeat: AO3's own stats give its word count, which
+# differs from ours by how each counts; ours is the one shown.
+_PREVIEW_SKIPPED = frozenset({"stats", "words"})
 _CARD_FIELDS = (
     ("pairing", "Pairing"),
     ("relationships", "Relationships"),
     ("fandom", "Fandom"),
+    ("parts", "Parts"),
     ("warnings", "Warnings"),
     ("characters", "Characters"),
     ("tags", "Tags"),
@@ -58,16 +64,19 @@ _CARD_FIELDS = (
 )
 
 
-def escaped(text: str | None, limit: int, *, one_line: bool = False) -> str:
-    """Story-derived text made inert (no markup, no spoiler break-out, no mentions),
-    cut so that it fits `limit` characters *after* escaping."""
+def escaped(text: str | None, limit: int, *, one_line: bool = False, emphasis: bool = False) -> str:
+    """Story-derived text made inert (no spoiler break-out, links, headings, lists or
+    mentions), cut so that it fits `limit` characters *after* escaping. With `emphasis`
+    (summaries, notes) the text's own *italics* and **bold** show as such; otherwise
+    (titles, names) every mark shows as written."""
     if not text:
         return ""
     if one_line:
         text = " ".join(text.split())
+    escape = escape_story_text if emphasis else escape_inline
     room = limit
     while True:
-        result = escape_inline(truncate(text.strip(), room))
+        result = escape(truncate(text.strip(), room))
         if len(result) <= limit or room <= 1:
             return result[:limit] if len(result) > limit else result
         room = max(1, room - (len(result) - limit + 1) // 2 - 1)
@@ -163,9 +172,9 @@ def story_embed(card: Card) -> discord.Embed:
             "feedback are shown where it can be read."
         )
         return fit(embed)
-    embed.description = escaped(story.metadata.get("summary"), 1500) or None
+    embed.description = escaped(story.metadata.get("summary"), 1500, emphasis=True) or None
     for key, name in _CARD_FIELDS:
-        value = escaped(story.metadata.get(key), 500)
+        value = escaped(story.metadata.get(key), 500, emphasis=key in _PROSE_FIELDS)
         if value:
             embed.add_field(name=name, value=value, inline=False)
     embed.add_field(name="Sections", value=_section_list(card), inline=False)
@@ -191,14 +200,17 @@ def _added_text(story: StoryRecord) -> str:
 
 
 def _section_list(card: Card, limit: int = FIELD_VALUE_LIMIT) -> str:
+    """As many sections as fit in `limit`, then a line that says how to reach the rest."""
     lines: list[str] = []
     used = 0
     for index, section in enumerate(card.sections):
         title = escaped(section.title, 60, one_line=True)
         line = f"{section.position}. {title} ({section.words:,} words)"
-        if used + len(line) + 1 > limit - 60:
-            rest = len(card.sections) - index
-            lines.append(f"…and {rest} more: use the section menu below, or /read's section option")
+        rest = len(card.sections) - index
+        tail = f"…and {rest:,} more: use the section menu below, or /read's section option"
+        last = index == len(card.sections) - 1
+        if used + len(line) + (0 if last else 1 + len(tail)) > limit:
+            lines.append(tail)
             break
         lines.append(line)
         used += len(line) + 1
@@ -266,10 +278,11 @@ def preview_embed(parsed: ParsedStory) -> discord.Embed:
         value=f"{_plural(len(parsed.sections), 'section')} · {parsed.words:,} words",
         inline=True,
     )
-    for key, value in list(parsed.metadata.items())[:12]:
+    fields = [(k, v) for k, v in parsed.metadata.items() if k not in _PREVIEW_SKIPPED]
+    for key, value in fields[:12]:
         embed.add_field(
             name=truncate(key.replace("_", " ").capitalize(), 60),
-            value=escaped(value, 300) or "—",
+            value=escaped(value, 300, emphasis=key in _PROSE_FIELDS) or "—",
             inline=False,
         )
     shown = [

@@ -15,6 +15,7 @@ READER_COMMANDS = (
     ("/excerpt [title]", "A short random passage, behind spoiler tags."),
     ("/search query: [title]", "Find words in this server's stories."),
     ("/feedback title:", "Readers' reactions on a story's excerpts."),
+    ("/club status", "Reading clubs here: the next section of each, and when."),
 )
 MODERATOR_COMMANDS = (
     ("/library add file:", "Upload a story (.txt, .md, .html, .epub); preview, then confirm."),
@@ -22,6 +23,12 @@ MODERATOR_COMMANDS = (
     ("/library replace title: file:", "Upload a new version; feedback stays."),
     ("/library remove title:", "Remove a story (you get an export first)."),
     ("/library export title:", "The story as a text file and its feedback as CSV."),
+    (
+        "/club start title: channel: every: [at] [timezone] [role]",
+        "Post a story a section at a time (daily, every N days, weekly on a day), "
+        "each with a discussion thread; optional opt-in role to ping.",
+    ),
+    ("/club pause · resume · skip · stop", "Manage a club; skip posts the next section now."),
     ("/library settings", "Feedback emoji, highest rating outside age-restricted channels, notes."),
 )
 

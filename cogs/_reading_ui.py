@@ -38,7 +38,8 @@ __all__ = (
 )
 
 MENU_OPTIONS = 25  # Discord's limit on a select menu
-_KINDS = ("page", "section", "next", "card", "continue", "shelf", "jump")
+# Every kind of `storyshelf:` custom id a cog answers (the reading club cog: `club`).
+_KINDS = ("page", "section", "next", "card", "continue", "shelf", "jump", "club")
 
 
 def _small(text: str) -> int:

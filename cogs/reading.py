@@ -363,17 +363,37 @@ class Reading(commands.Cog):
         if not isinstance(message, discord.InteractionMessage):
             log.warning("interaction %s created no message", interaction.id)
             return
+        await self.record_excerpt(
+            message,
+            guild_id=interaction.guild_id,
+            story_id=story_id,
+            section=section,
+            posted_by=interaction.user.id,
+        )
+
+    async def record_excerpt(
+        self,
+        message: discord.Message,
+        *,
+        guild_id: int,
+        story_id: int,
+        section: int,
+        posted_by: int | None,
+    ) -> None:
+        """A post Discord accepted is an excerpt (a reading post, a club's): readers'
+        reactions on it count for that section from now on, and it gets the server's
+        feedback emoji, added in the background."""
         self.bot.feedback.excerpt_posted(
             ExcerptPost(
                 message_id=message.id,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
+                guild_id=guild_id,
+                channel_id=message.channel.id,
                 story_id=story_id,
                 section_position=section,
-                posted_by=interaction.user.id,
+                posted_by=posted_by,
             )
         )
-        settings = await self.bot.guild_settings.get(interaction.guild_id)
+        settings = await self.bot.guild_settings.get(guild_id)
         self._in_background(self._add_feedback_emoji(message, settings.feedback_emoji))
 
     def _in_background(self, work: Coroutine[object, object, None]) -> None:

@@ -34,11 +34,13 @@ PIECES = st.sampled_from(
     ]
 )
 TEXT = st.lists(
-    st.one_of(PIECES, st.text(alphabet=string.ascii_letters + string.punctuation + " ", max_size=15)),
+    st.one_of(
+        PIECES, st.text(alphabet=string.ascii_letters + string.punctuation + " ", max_size=15)
+    ),
     max_size=25,
 ).map("".join)
 LINE = TEXT.map(lambda t: " ".join(t.split()))
-KEY = st.text(alphabet=string.ascii_letters + "_ :-\"", min_size=1, max_size=12)
+KEY = st.text(alphabet=string.ascii_letters + '_ :-"', min_size=1, max_size=12)
 
 
 @settings(max_examples=60, deadline=None)

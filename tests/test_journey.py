@@ -13,15 +13,6 @@ from tests.conftest import corpus_file
 from tests.support import make_story, outside_spoiler, query, restart, shelve, spoiler_text
 
 
-def _options(message) -> list[dict]:
-    found = []
-    for row in message.components:
-        for component in getattr(row, "children", None) or row.get("components", []):
-            data = component if isinstance(component, dict) else component.to_dict()
-            found.extend(data.get("options") or [])
-    return found
-
-
 def _stored_components(env, message) -> list[dict]:
     return env.backend.get_message(message.channel.id, message.id).components
 
@@ -56,9 +47,7 @@ def les_miserables(reading_world, settings):
     return story
 
 
-async def test_section_200_of_a_long_novel_in_at_most_three_choices(
-    reading_world, les_miserables
-):
+async def test_section_200_of_a_long_novel_in_at_most_three_choices(reading_world, les_miserables):
     env, guild, general, lounge, reader = reading_world
     first = await reader.slash(general, "read", title=les_miserables.title)
     post = first.response.message
@@ -83,9 +72,7 @@ async def test_section_200_of_a_long_novel_in_at_most_three_choices(
     assert spoiler_text(shown).strip()
 
 
-async def test_continue_after_sections_one_to_three_also_after_a_restart(
-    reading_world, settings
-):
+async def test_continue_after_sections_one_to_three_also_after_a_restart(reading_world, settings):
     env, guild, general, lounge, reader = reading_world
     long_text = "\n\n".join(f"Paragraph {n}. " + "Words go by. " * 60 for n in range(30))
     shelve(
@@ -188,9 +175,7 @@ async def test_a_typo_offers_the_closest_titles(reading_world, settings):
     result = await reader.slash(general, "read", title="Alice in Wonderlnd")
 
     assert result.ephemeral
-    labels = [
-        c["label"] for row in result.response.components for c in row.get("components", [])
-    ]
+    labels = [c["label"] for row in result.response.components for c in row.get("components", [])]
     assert "Alice's Adventures in Wonderland" in labels
     assert "Tea at Five" not in labels
     card = await reader.click(result.response.message, label="Alice's Adventures in Wonderland")
@@ -208,9 +193,7 @@ async def test_a_gated_title_says_where_it_can_be_read(reading_world, settings):
     assert lounge.mention in result.response.content
 
 
-async def test_section_autocomplete_matches_words_anywhere_in_a_long_story(
-    reading_world, settings
-):
+async def test_section_autocomplete_matches_words_anywhere_in_a_long_story(reading_world, settings):
     env, guild, general, lounge, reader = reading_world
     sections = [(f"Chapter {n}", f"Text {n}.") for n in range(1, 300)]
     sections[249] = ("The barricade at night", "Text 250.")
@@ -241,3 +224,60 @@ async def test_chapter_notes_come_first_inside_the_spoiler(reading_world, settin
     inside = spoiler_text(content)
     assert inside.index("Who meets whom") < inside.index("The chapter itself.")
     assert "Who meets whom" not in outside_spoiler(content)
+
+
+async def test_the_card_starts_and_continues_reading(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    long_text = "\n\n".join(f"Paragraph {n}. " + "Words go by. " * 60 for n in range(30))
+    shelve(
+        settings,
+        guild.id,
+        make_story("Two Rooms", sections=[("First room", long_text), ("Second room", "Bye.")]),
+    )
+    card = (await reader.slash(general, "story", title="Two Rooms")).response.message
+
+    started = await reader.click(card, label="Start reading")
+    assert "Section 1/2" in outside_spoiler(started.response.content)
+    await reader.click(started.response.message, label="Next page ▶")
+
+    continued = await reader.click(card, label="Continue")
+    assert "Section 1/2" in outside_spoiler(continued.response.content)
+    assert "Page 2/" in outside_spoiler(continued.response.content)
+
+    await choose(env, reader, card, "2 ·")
+    assert "Section 2/2" in outside_spoiler(general.last_message.content)
+
+
+async def test_continue_without_history_says_how_to_start(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    shelve(settings, guild.id, make_story("Tea at Five"))
+
+    result = await reader.slash(general, "continue")
+
+    assert result.ephemeral
+    assert "/read" in result.response.content
+
+
+async def test_summaries_and_snippets_show_the_storys_own_emphasis(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    shelve(
+        settings,
+        guild.id,
+        make_story(
+            "Stubborn",
+            label="Mature",
+            level=RatingLevel.GENERAL,
+            metadata={"summary": "She *refuses*, and _he_ waits. ||No spoilers|| here."},
+            sections=[("One", "She *refuses* the kettle, and _he_ waits by the door.")],
+        ),
+    )
+
+    card = await reader.slash(general, "story", title="Stubborn")
+    summary = card.response.embeds[0].description
+    assert "*refuses*" in summary and "\\*refuses" not in summary
+    assert "\\|\\|No spoilers\\|\\|" in summary  # bars still cannot make a spoiler
+    assert "General (Mature)" in str(card.response.embeds[0].to_dict())
+
+    found = await reader.slash(general, "search", query="kettle")
+    snippet = found.response.content
+    assert "refuses" in snippet and "\\*refuses" not in snippet and "*refuses*" not in snippet

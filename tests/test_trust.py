@@ -68,9 +68,7 @@ async def test_search_results_never_cut_inside_a_spoiler(reading_world, settings
         assert not LIVE_MASKED_LINK.search(line)
         assert not LIVE_MENTION.search(line)
     # Every hit shown has its read button, and only those.
-    buttons = [
-        c["label"] for row in result.response.components for c in row.get("components", [])
-    ]
+    buttons = [c["label"] for row in result.response.components for c in row.get("components", [])]
     shown = len(re.findall(r"\*\*\d+\.\*\*", content))
     assert buttons == [f"Read {n}" for n in range(1, shown + 1)]
 
@@ -88,9 +86,7 @@ async def test_feedback_of_explicit_story_is_refused_in_an_ordinary_channel(
 
     choices = await reader.autocomplete(general, "feedback", "title", "After")
     assert choices == []
-    sections = await reader.autocomplete(
-        general, "read", "section", "", title="After Hours"
-    )
+    sections = await reader.autocomplete(general, "read", "section", "", title="After Hours")
     assert sections == []
 
 

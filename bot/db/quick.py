@@ -9,8 +9,11 @@ writers (WAL: readers and the writer do not block each other). It offers the one
 method the read functions in `bot.db` use, `execute_fetchall`, so the same query
 functions run on either connection.
 
-Only queries bounded to well under a millisecond belong here: full-text search and
-aggregates over reactions stay on the aiosqlite thread.
+Only bounded queries belong here: point reads through an index, and full-text search
+(at most `SEARCH_CANDIDATES` ranked, snippets for the five shown; a few milliseconds
+at 10,000 stories, measured by bench/commands_bench.py, against an event-loop stall
+budget of 50 ms). Aggregates over reactions and listing whole shelves stay on the
+aiosqlite thread.
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.cjk import CJK_RUN, query_grams
 from bot.db.stories import Reads, fetch_all, levels_sql, words_query
 from bot.render.snippets import MATCH_END, MATCH_START
@@ -30,7 +28,7 @@ class SearchHit:
 
 
 async def search_sections(
-    db: aiosqlite.Connection,
+    db: Reads,
     guild_id: int,
     query: str,
     *,

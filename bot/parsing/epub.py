@@ -57,7 +57,7 @@ from bot.parsing.html import (
     tidy,
 )
 from bot.parsing.sections import clip_words
-from bot.story import ParsedStory, Section, StoryFileError
+from bot.story import ParsedStory, Section, StoryFileError, count_words
 
 __all__ = (
     "MAX_COMPRESSION_RATIO",
@@ -618,7 +618,7 @@ def _is_title_page(body: LexborNode) -> bool:
     if len(labels) < 3 and not any(label.lower().lstrip().startswith("rated") for label in labels):
         return False
     paragraphs = render([body], plain=True)
-    words = sum(len(paragraph.split()) for paragraph in paragraphs)
+    words = sum(count_words(paragraph) for paragraph in paragraphs)
     if words > 600 and len(paragraphs) > 40:
         return False
     return len(_title_page_lines(paragraphs)) >= 3
@@ -889,7 +889,7 @@ class _Reader:
 
 def _is_title_piece(piece: _Piece, book_title: str) -> bool:
     """The book's own title over a line or two ("by Lewis Carroll"): its title page."""
-    words = sum(len(paragraph.split()) for paragraph in piece.paragraphs)
+    words = sum(count_words(paragraph) for paragraph in piece.paragraphs)
     return words <= _TITLE_PAGE_WORDS and _same_title(piece.title or "", book_title)
 
 

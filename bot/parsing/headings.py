@@ -158,7 +158,9 @@ def plain_title(text: str) -> str:
         text = _EMPHASIS.sub("", text)
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
+    if "  " in text or "\t" in text or "\n" in text or "\xa0" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 # Cached (on short, stripped lines only, so the cache stays small): the section

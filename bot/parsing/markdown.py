@@ -6,7 +6,6 @@ Emphasis and other inline Markdown are kept as written; Discord renders them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from bot.parsing.blocks import (
     Block,
@@ -34,6 +33,7 @@ _CLOSING_HASHES = re.compile(r"[ \t]+#+$")
 _TERMINAL = re.compile(r"[.!?…,;:\"”’)]$")
 _MAX_FRONT_MATTER_LINES = 200
 _MAX_HEADING_LINE = 300
+_MARKUP_IN_TITLE = re.compile(r"[*_~>\\]")
 # Backslash escapes of characters Discord does not format: pandoc writes "Ace\\'s" and
 # "\\"Hello\\"", which Discord would show with the backslash.
 _NEEDLESS_ESCAPE = re.compile(r"\\(['\"$%&@,;:?!=/])")
@@ -142,54 +142,50 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
     levels: dict[int, int] = {}
     fenced = False
     check_line_count(body)
-    for line, gap_blanks in _lines_and_gaps(body):
-        if gap_blanks:
-            builder.blank_lines(gap_blanks)  # a run of blank lines, counted in C
-            continue
-        if not line or line.isspace():
-            blank_line()  # what add_line does with it, minus the tests below
-            continue
-        first = line[0]
-        if first.isalpha() and not fenced and not builder.pending:
-            add_line(line)  # starts a paragraph: not a fence, a heading or a setext rule
-            continue
-        if "```" in line[:8] and line.lstrip().startswith("```"):
-            fenced = not fenced
-            add_line(line)
-            continue
-        if fenced:
-            add_line(line)
-            continue
-        atx = _atx_heading(line) if "#" in line[:4] else None
-        if atx is not None:
-            level, title = atx
-            levels[len(builder.blocks) + (1 if builder.pending else 0)] = level
-            builder.add_block(_heading_block(line, title))
-            continue
-        if (
-            builder.pending
-            and line.lstrip(" ")[:1] in ("=", "-")
-            and _SETEXT.fullmatch(line)
-            and _setext_candidate(builder.pending)
-        ):
-            title = builder.pending[0].strip()
-            builder.pending.clear()
-            levels[len(builder.blocks)] = 1 if "=" in line else 2
-            block = _heading_block(title, title)
-            block.lines = [title, line.strip()]
-            builder.add_block(block)
-            continue
-        add_line(line)
-    return builder.finish(), levels
-
-
-def _lines_and_gaps(body: str) -> Iterator[tuple[str, int]]:
-    """Each line of ``body`` as (line, 0); a run of n blank lines after a line as ("", n)."""
+    # Lines between runs of blank lines; the runs themselves are counted in C.
     for chunk, gap_blanks in text_chunks(body):
         for line in chunk.split("\n"):
-            yield line, 0
+            if not line or line.isspace():
+                blank_line()  # what add_line does with it, minus the tests below
+                continue
+            first = line[0]
+            if first.isalpha() and not fenced and not builder.pending:
+                # Starts a paragraph: not a fence, a heading or a setext rule.
+                if first in "oOxX":
+                    add_line(line)  # may be an "oOo" break
+                else:
+                    builder.pending.append(line.rstrip())  # add_line, for prose
+                continue
+            if "```" in line[:8] and line.lstrip().startswith("```"):
+                fenced = not fenced
+                add_line(line)
+                continue
+            if fenced:
+                add_line(line)
+                continue
+            atx = _atx_heading(line) if "#" in line[:4] else None
+            if atx is not None:
+                level, title = atx
+                levels[len(builder.blocks) + (1 if builder.pending else 0)] = level
+                builder.add_block(_heading_block(line, title))
+                continue
+            if (
+                builder.pending
+                and line.lstrip(" ")[:1] in ("=", "-")
+                and _SETEXT.fullmatch(line)
+                and _setext_candidate(builder.pending)
+            ):
+                title = builder.pending[0].strip()
+                builder.pending.clear()
+                levels[len(builder.blocks)] = 1 if "=" in line else 2
+                block = _heading_block(title, title)
+                block.lines = [title, line.strip()]
+                builder.add_block(block)
+                continue
+            add_line(line)
         if gap_blanks:
-            yield "", gap_blanks
+            builder.blank_lines(gap_blanks)
+    return builder.finish(), levels
 
 
 def _atx_heading(line: str) -> tuple[int, str] | None:
@@ -202,7 +198,9 @@ def _atx_heading(line: str) -> tuple[int, str] | None:
     rest = text[level:]
     if level > 6 or (rest and not rest[0].isspace()):
         return None
-    title = _CLOSING_HASHES.sub("", rest.strip()).strip()
+    title = rest.strip()
+    if title.endswith("#"):
+        title = _CLOSING_HASHES.sub("", title).strip()
     if not title:
         return None  # a lone "#" is a scene break
     return level, title
@@ -216,7 +214,8 @@ def _setext_candidate(pending: list[str]) -> bool:
 
 
 def _heading_block(line: str, title: str) -> Block:
-    title = plain_title(title) or title
+    if _MARKUP_IN_TITLE.search(title):
+        title = plain_title(title) or title
     block = Block(Kind.HEADING, [line.strip()], heading=Heading(title=title, rank=CHAPTER))
     block.explicit = True
     return block

@@ -44,6 +44,10 @@ def _snippet_tokens(snippet: str) -> list[_Token]:
     return tokens
 
 
+# Emphasis marks at the edges of words (`*word*`, `_word_`, `**word**`, `~~word~~`).
+_EMPHASIS_MARKS = re.compile(r"(?<![^\W_])[*_~]+|[*_~]+(?![^\W_])")
+
+
 def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
     """A search hit: FTS5 snippet text, escaped, matched words in bold, in one spoiler.
 
@@ -55,7 +59,9 @@ def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
         return spoiler(ELLIPSIS)
     cap = max(1, (limit - 16) // 2)  # so one escaped word always fits
     for token in tokens:
-        token.text = truncate(token.text, cap)
+        # A snippet is a window of the text: its emphasis marks would show escaped, or
+        # half a pair; the words read better without them ("refuses", not "\*refuses\*").
+        token.text = truncate(_EMPHASIS_MARKS.sub("", token.text) or token.text, cap)
     escaped = [escape_inline(token.text) for token in tokens]
     count = len(tokens)
     # Prefix sums: rendered length with leading spaces, and starts of bold runs.

@@ -405,7 +405,7 @@ class Reader:
         if search_db.words_query(query) is None:
             raise UserFacingError("Search for at least one word (letters or digits).")
         return await search_db.search_sections(
-            self.db,
+            self.quick,
             place.guild_id,
             query,
             story_id=story_id,
