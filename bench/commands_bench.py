@@ -3,8 +3,8 @@
 For shelves of 10, 1,000 and 10,000 stories in one server, measures `/read`,
 `/search` and title autocomplete, each next to a trivial command registered
 by this script alone that does no work but answers in the same shape
-(`/bench-post`: a public 1,800-character post with three buttons, like
-/read's; `/bench-results`: a private answer with five buttons, like
+(`/bench-post`: a public 1,800-character post with three buttons and a
+25-option menu, like /read's; `/bench-results`: a private answer with five buttons, like
 /search's; `/bench-choose`: 25 fixed autocomplete choices), interleaved so
 both see the same machine.
 
@@ -192,10 +192,24 @@ def trivial_commands() -> list[app_commands.Command[Any, Any, Any]]:
             view.add_item(discord.ui.Button(label=f"Button {n}", custom_id=f"bench:{n}"))
         return view
 
+    def post_view() -> discord.ui.View:
+        # /read's post: three buttons and its 25-option section menu.
+        view = buttons(3)
+        view.add_item(
+            discord.ui.Select(
+                custom_id="bench:menu",
+                options=[
+                    discord.SelectOption(label=f"{n} · Section {n}", value=f"s:{n}")
+                    for n in range(1, 26)
+                ],
+            )
+        )
+        return view
+
     @app_commands.command(name="bench-post", description="a public post shaped like /read's")
     async def post(interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            "x" * 1_800, view=buttons(3), allowed_mentions=discord.AllowedMentions.none()
+            "x" * 1_800, view=post_view(), allowed_mentions=discord.AllowedMentions.none()
         )
 
     @app_commands.command(name="bench-results", description="a private answer like /search's")
