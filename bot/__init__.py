@@ -3,9 +3,11 @@
 `settings.py` (configuration), `client.py` (the bot class: builds the services and
 loads the cogs), `tree.py` (errors become replies), `services/` (the product's
 behaviour, Discord-free), `db/` (all SQL), `parsing/` (story files in, `ParsedStory`
-out), `render/` (story text as spoilered pages and snippets), `cards.py` and
-`faults.py` (the only Discord message builders outside the cogs), `story.py` (the
-domain: ratings, sections), `chart.py` (the feedback chart).
+out), `render/` (story text as spoilered pages and snippets), `cards.py`, `faults.py`
+and `help_text.py` (the Discord message builders outside the cogs), `command_sync.py`
+(sending the command tree to Discord), `demo.py` (the browser demo), `story.py` (the
+domain: ratings, sections), `chart.py` (the feedback chart). Nothing else here imports
+`discord`.
 """
 
 from __future__ import annotations
