@@ -353,6 +353,24 @@ def _rollback(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def _finish(
+    conn: sqlite3.Connection,
+    guild_id: int,
+    story_id: int,
+    parsed: ParsedStory,
+    *,
+    user_id: int | None,
+    action: str,
+) -> StoredStory:
+    """The end of every story write: its sections (and their search rows), the audit
+    row, and the commit, inside the caller's transaction."""
+    conn.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
+    conn.execute(_INDEX_CJK, (story_id,))
+    record_sync(conn, guild_id, user_id, action, story_id, parsed.title)
+    conn.execute("COMMIT")
+    return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
+
+
 def insert_story(
     conn: sqlite3.Connection,
     guild_id: int,
@@ -384,14 +402,10 @@ def insert_story(
             f" VALUES (:id, :guild_id, :added_by, {placeholders})",
             {**row, "id": story_id, "guild_id": guild_id, "added_by": added_by},
         )
-        conn.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
-        conn.execute(_INDEX_CJK, (story_id,))
-        record_sync(conn, guild_id, added_by, "add", story_id, parsed.title)
-        conn.execute("COMMIT")
+        return _finish(conn, guild_id, story_id, parsed, user_id=added_by, action="add")
     except BaseException:
         _rollback(conn)
         raise
-    return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
 
 
 def replace_story_text(
@@ -426,14 +440,10 @@ def replace_story_text(
         if updated.rowcount != 1:
             raise LookupError("That story is no longer on this server's shelf.")
         conn.execute("DELETE FROM sections WHERE story_id = ?", (story_id,))
-        conn.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
-        conn.execute(_INDEX_CJK, (story_id,))
-        record_sync(conn, guild_id, replaced_by, "replace", story_id, parsed.title)
-        conn.execute("COMMIT")
+        return _finish(conn, guild_id, story_id, parsed, user_id=replaced_by, action="replace")
     except BaseException:
         _rollback(conn)
         raise
-    return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
 
 
 async def edit_story(
