@@ -365,3 +365,22 @@ async def test_export_then_import_gives_back_exactly_the_story(simcord_env, sett
     assert [(s.title, s.text) for s in back.sections] == [
         (s.title, s.text) for s in tricky.sections
     ]
+
+
+async def test_moderator_notes_show_in_help_and_ping_nobody(simcord_env, settings):
+    env = simcord_env
+    guild, channel, mod = _library_world(env)
+    reader = guild.add_member(env.create_user("reader"))
+
+    saved = await mod.slash(
+        channel, "library settings", notes="Be kind. *Spoilers* in threads. @everyone ||x||"
+    )
+    assert saved.ephemeral and "Saved." in saved.response.content
+
+    shown = await reader.slash(channel, "help")
+    field = next(
+        f for f in shown.response.embeds[0].fields if f.name == "From this server's moderators"
+    )
+    assert "Be kind." in field.value
+    assert not LIVE_MENTION.search(field.value)
+    assert unescaped_bars(field.value) == 0
