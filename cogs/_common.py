@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = (
     "answering_errors",
     "every_title",
+    "is_private",
+    "owns_message",
     "place_of",
     "readable_title",
     "shown_title",
@@ -46,6 +48,22 @@ def place_of(interaction: discord.Interaction) -> Place:
         nsfw=channel_is_nsfw(interaction.channel),
         user_id=interaction.user.id,
     )
+
+
+def owns_message(interaction: discord.Interaction) -> bool:
+    """Is the presser the member this message was made for? A private (ephemeral)
+    message is only ever seen by its owner; a post the bot made on its own (a reading
+    club's) belongs to nobody, so every press on it gives a private copy."""
+    message = interaction.message
+    if message is None or message.flags.ephemeral:
+        return True
+    metadata = message.interaction_metadata
+    return metadata is not None and metadata.user.id == interaction.user.id
+
+
+def is_private(interaction: discord.Interaction) -> bool:
+    message = interaction.message
+    return message is not None and message.flags.ephemeral
 
 
 def title_choice(choice: TitleChoice) -> app_commands.Choice[str]:

@@ -18,7 +18,7 @@ import discord
 from bot.db.stories import parse_story_id
 from bot.errors import UnknownStory, UserFacingError
 from bot.render import section_label, truncate
-from cogs._common import answering_errors
+from cogs._common import answering_errors, owns_message, place_of
 
 if TYPE_CHECKING:
     from bot.db.search import SearchHit
@@ -334,16 +334,12 @@ class JumpSelect(
         parts = choice.split(":")
         if len(parts) != 3 or parts[0] != "r" or not (parts[1].isdigit() and parts[2].isdigit()):
             raise UserFacingError("That menu is not one of Storyshelf's, or no longer works.")
-        from cogs._common import place_of
-
         story, sections = await cog.bot.reader.sections(place_of(interaction), self.story_id)
         low = max(1, _small(parts[1]))
         high = min(story.section_count, _small(parts[2]))
         if low > high:
             raise UserFacingError("Those sections are no longer in the story.")
         narrower = jump_select(story, sections, low, high, follow=self.follow)
-        from cogs.reading import owns_message
-
         if owns_message(interaction) and interaction.message is not None:
             view = discord.ui.View.from_message(interaction.message, timeout=None)
             for item in list(view.children):

@@ -21,7 +21,7 @@ from bot.gate import MAX_RATING_CHOICES
 from bot.parsing import ACCEPTED_DESCRIPTION
 from bot.services.librarian import ExportFiles
 from bot.story import ParsedStory, RatingLevel, parse_rating
-from cogs._common import every_title, shown_title
+from cogs._common import every_title, place_of, shown_title
 
 if TYPE_CHECKING:
     from bot.client import Storyshelf
@@ -336,7 +336,7 @@ class Library(
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
         librarian = self.bot.librarian
-        story = await librarian.story(guild_id, title)
+        story = await self.bot.reader.story(place_of(interaction), title, gated=False)
         parsed = await self._read_upload(interaction, file)
         await librarian.require_new_title(guild_id, parsed.title, story_id=story.id)
 
@@ -363,7 +363,7 @@ class Library(
     @app_commands.autocomplete(title=every_title)
     async def edit(self, interaction: discord.Interaction, title: str) -> None:
         assert interaction.guild_id is not None
-        story = await self.bot.librarian.story(interaction.guild_id, title)
+        story = await self.bot.reader.story(place_of(interaction), title, gated=False)
         await interaction.response.send_modal(StoryEditModal(story))
 
     @app_commands.command(
@@ -373,7 +373,7 @@ class Library(
     @app_commands.autocomplete(title=every_title)
     async def export(self, interaction: discord.Interaction, title: str) -> None:
         assert interaction.guild_id is not None
-        story = await self.bot.librarian.story(interaction.guild_id, title)
+        story = await self.bot.reader.story(place_of(interaction), title, gated=False)
         files = _files(await self.bot.librarian.export(story))
         await interaction.response.send_message(
             f"“{shown_title(story.title)}”: the story in Storyshelf's text format, "
@@ -389,7 +389,7 @@ class Library(
         assert interaction.guild_id is not None
         guild_id, user_id = interaction.guild_id, interaction.user.id
         librarian = self.bot.librarian
-        story = await librarian.story(guild_id, title)
+        story = await self.bot.reader.story(place_of(interaction), title, gated=False)
         counts = await librarian.removal_counts(story.id)
         files = _files(await librarian.export(story))
 

@@ -25,7 +25,7 @@ from bot.errors import UnknownStory, UserFacingError
 from bot.render import section_label
 from bot.services.reading import STORY_GONE, Opened, Place
 from bot.story import RatingLevel
-from cogs._common import place_of, readable_title, shown_title
+from cogs._common import is_private, owns_message, place_of, readable_title, shown_title
 from cogs._reading_ui import (
     DYNAMIC_ITEMS,
     card_view,
@@ -60,22 +60,6 @@ def per_user_cooldown() -> Any:
     return app_commands.checks.dynamic_cooldown(
         _reader_cooldown, key=lambda interaction: interaction.user.id
     )
-
-
-def owns_message(interaction: discord.Interaction) -> bool:
-    """Is the presser the member this message was made for? A private (ephemeral)
-    message is only ever seen by its owner; a post the bot made on its own (a reading
-    club's) belongs to nobody, so every press on it gives a private copy."""
-    message = interaction.message
-    if message is None or message.flags.ephemeral:
-        return True
-    metadata = message.interaction_metadata
-    return metadata is not None and metadata.user.id == interaction.user.id
-
-
-def is_private(interaction: discord.Interaction) -> bool:
-    message = interaction.message
-    return message is not None and message.flags.ephemeral
 
 
 class Reading(commands.Cog):

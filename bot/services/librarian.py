@@ -136,18 +136,6 @@ class Librarian:
         self._on_excerpts_removed = on_excerpts_removed
         self._upload_locks: dict[int, asyncio.Lock] = {}
 
-    # ------------------------------------------------------------ look-ups
-
-    async def story(self, guild_id: int, title: str) -> StoryRecord:
-        found = await stories_db.find_story(self.db, guild_id, title)
-        if found is None:
-            shown = render.escape_inline(render.truncate(" ".join(title.split()), 100))
-            raise UserFacingError(
-                f"There is no story called “{shown}” on this server's shelf. "
-                "Pick one from the list as you type."
-            )
-        return found
-
     # ------------------------------------------------------------ uploads
 
     def check_upload(self, filename: str, size: int, content_type: str | None) -> None:

@@ -386,17 +386,19 @@ class Reader:
     async def card(self, place: Place, title: str) -> Card:
         """A story's card. A story this channel may not show gets a card too (private),
         which the cog shows without its summary, sections or first sentences."""
-        story = await self.story(place, title, gated=False)
-        readable = await self.readable(place, story)
-        sections = await self.section_list(story) if readable else []
-        totals = await feedback_db.story_totals(self.db, story.id)
-        return Card(story, sections, totals, readable)
+        return await self._card(place, await self.story(place, title, gated=False))
 
     async def card_by_id(self, place: Place, story_id: int) -> Card:
         story = await stories_db.get_story(self.quick, place.guild_id, story_id)
         if story is None:
             raise UserFacingError(STORY_GONE)
-        return await self.card(place, story.title)
+        return await self._card(place, story)
+
+    async def _card(self, place: Place, story: StoryRecord) -> Card:
+        readable = await self.readable(place, story)
+        sections = await self.section_list(story) if readable else []
+        totals = await feedback_db.story_totals(self.db, story.id)
+        return Card(story, sections, totals, readable)
 
     # ------------------------------------------------------------------ search
 
