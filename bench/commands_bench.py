@@ -82,6 +82,7 @@ from bench.common import (  # noqa: E402
     Goal,
     RoundTrips,
     faster_settling,
+    forget_harness_records,
     goal_line,
     load_average,
     pct,
@@ -441,6 +442,7 @@ async def measure(size: int, samples: int, *, under_load: bool, load_rate: float
                     # timers left by earlier samples would slow every later figure. A
                     # quarter of an hour (simulated) between samples lets them expire.
                     await env.advance_time(15 * 60 + 1)
+                    forget_harness_records(env)
                 if stream is not None:
                     await stream.stop()
                     run.reactions, run.writes = stream.sent, stream.writes

@@ -114,7 +114,14 @@ import discord  # noqa: E402
 import simcord  # noqa: E402
 from discord import app_commands  # noqa: E402
 
-from bench.common import Goal, StallMonitor, faster_settling, load_average, pct  # noqa: E402
+from bench.common import (  # noqa: E402
+    Goal,
+    StallMonitor,
+    faster_settling,
+    forget_harness_records,
+    load_average,
+    pct,
+)
 from bot.client import create_bot  # noqa: E402
 from bot.db.stories import list_stories  # noqa: E402
 from bot.errors import UserFacingError  # noqa: E402
@@ -381,6 +388,7 @@ class Load:
             label = "refused" if expected else "raised"
             problems.append(f"{label} {type(original).__name__}: {original}")
         self.cursor = self.env.error_cursor
+        forget_harness_records(self.env)
         if isinstance(result, simcord.InteractionResult):
             if not result.acknowledged:
                 problems.append("never answered")

@@ -54,12 +54,19 @@ _ANGLE_MENTION_ESCAPED = re.compile("<\u200b(?=\u200b*(?:[@#/]|id:))", re.I)
 _SCENE_BREAK_ESCAPED = re.compile(r"(?:\A|(?<=\n\n))\\\* \* \*(?=\n\n|\Z)")
 
 
+# Characters without which the line-start rules cannot match (a cheap test first:
+# most text escaped is a word or a short line).
+_LINE_MARK_CHARS = re.compile(r"[>#*+\-]")
+
+
 def _escape(text: str, chars: tuple[str, ...]) -> str:
     for char in chars:
         if char in text:
             text = text.replace(char, "\\" + char)
-    text = _LINE_MARK.sub(r"\1\\", text)
-    text = _LINE_NUMBER.sub(r"\1\\", text)
+    if _LINE_MARK_CHARS.search(text):
+        text = _LINE_MARK.sub(r"\1\\", text)
+    if "." in text:
+        text = _LINE_NUMBER.sub(r"\1\\", text)
     if "@" in text:
         text = _AT_MENTION.sub("@" + ZWSP, text)
     if "<" in text:

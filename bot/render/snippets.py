@@ -46,6 +46,7 @@ def _snippet_tokens(snippet: str) -> list[_Token]:
 
 # Emphasis marks at the edges of words (`*word*`, `_word_`, `**word**`, `~~word~~`).
 _EMPHASIS_MARKS = re.compile(r"(?<![^\W_])[*_~]+|[*_~]+(?![^\W_])")
+_HAS_EMPHASIS = re.compile(r"[*_~]")
 
 
 def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
@@ -61,7 +62,10 @@ def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
     for token in tokens:
         # A snippet is a window of the text: its emphasis marks would show escaped, or
         # half a pair; the words read better without them ("refuses", not "\*refuses\*").
-        token.text = truncate(_EMPHASIS_MARKS.sub("", token.text) or token.text, cap)
+        if _HAS_EMPHASIS.search(token.text):
+            token.text = _EMPHASIS_MARKS.sub("", token.text) or token.text
+        if len(token.text) > cap:
+            token.text = truncate(token.text, cap)
     escaped = [escape_inline(token.text) for token in tokens]
     count = len(tokens)
     # Prefix sums: rendered length with leading spaces, and starts of bold runs.
