@@ -133,7 +133,7 @@ def count_words(text: str) -> int:
     The one word counter of the project: sections, previews and benchmarks all use it.
     """
     if len(text) <= _WORD_SLICE:
-        return _count_slice(text)
+        return len(text.split()) if text.isascii() else _count_slice(text)
     total = 0
     start = 0
     while start < len(text):
@@ -178,14 +178,24 @@ class Section:
     # What the author says about this section (AO3 chapter summary and notes): shown
     # with the section, never counted as its words or searched as its text.
     notes: str = ""
+    # The count, once known (see `words`): a preview, the store and its summary line
+    # all ask, and a novel's count is tens of milliseconds on the event loop.
+    _words: int = field(default=-1, init=False, repr=False, compare=False)
 
     @property
     def words(self) -> int:
+        if self._words < 0:
+            object.__setattr__(self, "_words", self._count_words())
+        return self._words
+
+    def _count_words(self) -> int:
+        text = self.text
+        if SCENE_BREAK not in text:
+            # Paragraphs are separated by whitespace, so their words add up to the text's.
+            return count_words(text)
         # Scene-break paragraphs are markup, not words.
         return sum(
-            count_words(paragraph)
-            for paragraph in self.text.split("\n\n")
-            if paragraph != SCENE_BREAK
+            count_words(paragraph) for paragraph in text.split("\n\n") if paragraph != SCENE_BREAK
         )
 
 

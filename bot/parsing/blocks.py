@@ -23,6 +23,7 @@ from bot.parsing.headings import (
     HEADING_FIRST_CHARS,
     MAX_HEADING_CHARS,
     Heading,
+    HeadingMemo,
     is_heading_candidate,
     join_heading_title,
     match_heading,
@@ -33,7 +34,7 @@ __all__ = (
     "MAX_BLOCKS",
     "MAX_LINES",
     "Block",
-    "BlockBuilder",
+    "BreakMemo",
     "Kind",
     "TextShapeError",
     "check_line_count",
@@ -73,6 +74,9 @@ _MAX_BLANK_RUN = 64
 # whitespace starts, so a run too short to match is not rescanned from each of
 # its newlines.
 _LONG_WHITESPACE = re.compile(rf"(?<![ \t\n])[ \t]*\n[ \t\n]{{{2 * _MAX_BLANK_RUN},}}")
+# A blank line that is not empty: spaces or tabs between two newlines. Without one, every
+# run of blank lines is a row of newlines, which str.find can look for.
+_SPACES_LINE = re.compile(r"\n[ \t]+\n")
 
 # A line this long is a whole paragraph, not hard-wrapped prose or verse.
 _PARAGRAPH_LINE = 150
@@ -102,6 +106,10 @@ class TextShapeError(ValueError):
         self.limit = limit
         # About how many a 10 MB novel has, to put the limit in proportion.
         self.typical = typical
+
+    @classmethod
+    def too_many_blocks(cls) -> TextShapeError:
+        return cls("paragraphs and scene breaks", MAX_BLOCKS, typical=50_000)
 
 
 @contextlib.contextmanager
@@ -144,9 +152,12 @@ def word_lists(text: str) -> Iterator[list[str]]:
 def squeeze_blank_lines(text: str) -> str:
     """Cut runs of more than a few dozen blank lines short: ten million cost seconds."""
     # The regex costs about 20 ms a megabyte, so it runs only where there may be
-    # such a run: a row of newlines, or more lines than a 10 MB novel (blank
-    # lines of spaces, which str.find cannot look for).
-    if text.find("\n" * (_MAX_BLANK_RUN + 1)) == -1 and text.count("\n") < 500_000:
+    # such a run: a row of newlines, or more lines than a 10 MB novel with blank
+    # lines of spaces among them (which str.find cannot look for; finding whether
+    # there is one at all costs a few milliseconds).
+    if text.find("\n" * (_MAX_BLANK_RUN + 1)) == -1 and (
+        text.count("\n") < 500_000 or _SPACES_LINE.search(text) is None
+    ):
         return text
     return _LONG_WHITESPACE.sub(_squeeze, text)
 
@@ -169,10 +180,6 @@ def check_line_count(text: str) -> None:
     lines = itertools.islice(_LINE_WITH_TEXT.finditer(text), MAX_LINES + 1)
     if sum(1 for _ in lines) > MAX_LINES:
         raise TextShapeError("lines of text", MAX_LINES, typical=170_000)
-
-
-def _too_many_blocks() -> TextShapeError:
-    return TextShapeError("paragraphs and scene breaks", MAX_BLOCKS, typical=50_000)
 
 
 class Kind(enum.Enum):
@@ -261,59 +268,9 @@ class BreakMemo:
         return known
 
 
-class BlockBuilder:
-    """Collects lines into blocks; headings may be added directly (Markdown)."""
-
-    def __init__(self) -> None:
-        self.blocks: list[Block] = []
-        self.pending: list[str] = []
-        self._blank = 0
-        self._is_break = BreakMemo()
-
-    def blank_line(self) -> None:
-        if self.pending:
-            self._flush()
-        self._blank += 1
-
-    def blank_lines(self, count: int) -> None:
-        if self.pending:
-            self._flush()
-        self._blank += count
-
-    def add_line(self, line: str) -> None:
-        line = line.rstrip()
-        if not line:
-            self.blank_line()
-        elif len(line) <= 80 and self._is_break(line):
-            self._flush()
-            self._emit(Block(Kind.BREAK, [line]))
-        else:
-            self.pending.append(line)
-
-    def add_block(self, block: Block) -> None:
-        self._flush()
-        self._emit(block)
-
-    def finish(self) -> list[Block]:
-        self._flush()
-        return self.blocks
-
-    def _flush(self) -> None:
-        if self.pending:
-            self._emit(Block(Kind.TEXT, self.pending))
-            self.pending = []
-
-    def _emit(self, block: Block) -> None:
-        block.blank_before = self._blank
-        self._blank = 0
-        self.blocks.append(block)
-        if len(self.blocks) > MAX_BLOCKS:
-            raise _too_many_blocks()
-
-
 def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
     """Blocks of a plain-text story body."""
-    # BlockBuilder.add_line, inlined: this loop runs once per line of a novel. Runs of
+    # This loop runs once per line of a novel, so it is written out in full. Runs of
     # blank lines are found by a regular expression (in C) and only counted, so a file
     # of 100,000 scenes pays for its lines of text, not for its blank lines.
     blocks: list[Block] = []
@@ -323,13 +280,31 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
     text_kind, break_kind = Kind.TEXT, Kind.BREAK
     count_newlines = text.count
     start = 0
+    # Whether a paragraph has more than one line: only such a paragraph can be split into
+    # paragraph-long lines below.
+    several_lines = False
     for gap in itertools.chain(_BLANK_RUN.finditer(text), (None,)):
         if gap is None:
-            chunk, gap_blanks = text[start:], 0
+            end = after = len(text)
+            gap_blanks = 0
         else:
-            chunk = text[start : gap.start()]
-            gap_blanks = count_newlines("\n", gap.start(), gap.end()) - 1
-            start = gap.end()
+            end, after = gap.span()
+            # One blank line ("\n\n") is by far the most common gap; counting costs more.
+            gap_blanks = 1 if after - end == 2 else count_newlines("\n", end, after) - 1
+        chunk = text[start:end]
+        start = after
+        if "\n" not in chunk and (line := chunk.rstrip()):
+            # One line: a paragraph as most stories are written, or a scene break. What
+            # the loop below makes of it, without splitting it into lines.
+            first = line[0]
+            prose = first.isalnum() and first not in "oOxX0"
+            kind = break_kind if not prose and len(line) <= 80 and is_break(line) else text_kind
+            blocks.append(Block(kind, [line], blank))
+            blank = gap_blanks
+            if len(blocks) > MAX_BLOCKS:
+                raise TextShapeError.too_many_blocks()
+            continue
+        several_lines = several_lines or "\n" in chunk
         pending: list[str] = []
         for raw in chunk.split("\n"):
             line = raw.rstrip()
@@ -349,8 +324,8 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
                     blank = 0
                 blocks.append(Block(break_kind, [line], blank))
                 blank = 0
-                if len(blocks) > MAX_BLOCKS:
-                    raise _too_many_blocks()  # breaks with no blank lines between them
+                if len(blocks) > MAX_BLOCKS:  # breaks with no blank lines between them
+                    raise TextShapeError.too_many_blocks()
             else:
                 pending.append(line)
         if pending:
@@ -358,21 +333,24 @@ def tokenize(text: str, *, split_long_lines: bool = True) -> list[Block]:
             blank = 0
         blank += gap_blanks
         if len(blocks) > MAX_BLOCKS:
-            raise _too_many_blocks()
-    if not split_long_lines or not _has_long_line(text):
+            raise TextShapeError.too_many_blocks()
+    if not (split_long_lines and several_lines and _has_long_line(text)):
         return blocks
     blocks = _split_paragraph_lines(blocks)
     if len(blocks) > MAX_BLOCKS:
-        raise _too_many_blocks()
+        raise TextShapeError.too_many_blocks()
     return blocks
 
 
 def text_chunks(text: str) -> Iterator[tuple[str, int]]:
     """(lines between runs of blank lines, how many blank lines follow them)."""
     start = 0
+    count_newlines = text.count
     for gap in _BLANK_RUN.finditer(text):
-        yield text[start : gap.start()], gap.group().count("\n") - 1
-        start = gap.end()
+        end, after = gap.span()
+        # One blank line ("\n\n") is by far the most common gap; counting costs more.
+        yield text[start:end], 1 if after - end == 2 else count_newlines("\n", end, after) - 1
+        start = after
     yield text[start:], 0
 
 
@@ -398,12 +376,12 @@ def _split_paragraph_lines(blocks: list[Block]) -> list[Block]:
 
 def normal_gap(blocks: Iterable[Block]) -> int:
     """How many blank lines usually separate two paragraphs in this story."""
-    gaps: Counter[int] = Counter()
-    previous: Block | None = None
-    for block in blocks:
-        if previous is not None and block.kind is Kind.TEXT and previous.kind is Kind.TEXT:
-            gaps[block.blank_before] += 1
-        previous = block
+    text = Kind.TEXT
+    gaps = Counter(
+        block.blank_before
+        for previous, block in itertools.pairwise(blocks)
+        if block.kind is text and previous.kind is text
+    )
     if not gaps:
         return 1
     gap, count = gaps.most_common(1)[0]
@@ -513,6 +491,7 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
     text_kind = Kind.TEXT
     first_chars = HEADING_FIRST_CHARS
     candidate = is_heading_candidate
+    heading_of = HeadingMemo()
     for block in blocks:
         if block.kind is not text_kind or block.bracketed:
             result.append(block)
@@ -527,7 +506,7 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
         ):
             result.append(block)
             continue
-        heading = match_heading(first)
+        heading = heading_of(stripped)
         if heading is None:
             result.append(block)
             continue

@@ -32,6 +32,10 @@ _START = re.compile(
     r"^[ \t]*\*{3}[ \t]*START OF (?:THE|THIS) PROJECT GUTENBERG\b[^\n]*$",
     re.MULTILINE | re.IGNORECASE,
 )
+# The same line from its stars on. Starting with a literal, it is searched for in C at
+# memory speed; _START, tried at every position of a story without one, costs 10 ms a
+# megabyte.
+_START_STARS = re.compile(r"\*\*\*[ \t]*START OF (?:THE|THIS) PROJECT GUTENBERG\b", re.IGNORECASE)
 _END = re.compile(
     r"^[ \t]*(?:\*{3}[ \t]*END OF (?:THE|THIS) PROJECT GUTENBERG|End of (?:the )?Project "
     r"Gutenberg)[^\n]*$",
@@ -44,7 +48,13 @@ _PREAMBLE_KEYS = ("title", "author", "translator", "illustrator", "editor", "lan
 
 
 def find_start_marker(text: str) -> re.Match[str] | None:
-    return _START.search(text)
+    """The START line (what `_START.search` finds), looked for by its stars."""
+    for stars in _START_STARS.finditer(text):
+        line_start = text.rfind("\n", 0, stars.start()) + 1
+        match = _START.match(text, line_start)
+        if match is not None:
+            return match
+    return None
 
 
 def parse_gutenberg(text: str, filename: str) -> ParsedStory:
@@ -86,8 +96,8 @@ def split_gutenberg(text: str) -> tuple[str, str] | None:
 
 def split_gutenberg_body(body: str) -> SplitResult:
     """Sections of the book between the markers: unwrapped, chapters found, front matter judged."""
+    width = wrap_width(body)  # first: its list of every line is gone before the blocks come
     blocks = tokenize(body, split_long_lines=False)
-    width = wrap_width(body)
     if width:
         reflow_blocks(blocks, lambda lines: unwrap_lines(lines, width))
     blocks = classify_headings(mark_brackets(blocks, body))

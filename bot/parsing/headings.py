@@ -17,8 +17,10 @@ __all__ = (
     "FRONT_KEYWORDS",
     "HEADING_FIRST_CHARS",
     "Heading",
+    "HeadingMemo",
     "is_heading_candidate",
     "join_heading_title",
+    "match_candidate",
     "match_heading",
     "plain_title",
 )
@@ -50,9 +52,12 @@ _ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0
 # The words that announce a numbered division. A play's ACT holds its SCENEs the way
 # a BOOK holds chapters; a STAVE (Dickens), CANTO or LETTER (Frankenstein) is a chapter.
 _KEYWORDS = r"chapter|chap\.|ch\.|part|book|volume|vol\.|stave|act|scene|canto|letter"
+# A digit after the keyword rules the number words out at once: trying each of them
+# after "Chapter 12345" (five digits: not a chapter number) costs more than the rest.
 _KEYWORD_HEADING = re.compile(
     rf"(?P<kw>{_KEYWORDS})"
-    rf"(?:\s*(?P<digits>\d{{1,4}})|\s+(?P<roman>{_ROMAN})|\s+(?:the\s+)?(?P<word>{_NUMBER_WORD}))"
+    rf"(?:\s*(?P<digits>\d{{1,4}})|\s+(?P<roman>{_ROMAN})"
+    rf"|\s+(?!\d)(?:the\s+)?(?P<word>{_NUMBER_WORD}))"
     r"(?![\w'’])(?:\s*(?:/|of)\s*\d{1,4}(?!\w))?"
     r"(?P<rest>.*)",
     re.IGNORECASE,
@@ -64,8 +69,9 @@ _ORDINAL_FIRST = re.compile(
     re.IGNORECASE,
 )
 # "THE PROLOGUE", "Interlude II", "Epilogue: Ten Years Later".
+_NAMES = "prologue|epilogue|preface|foreword|afterword|interlude|introduction"
 _NAMED_HEADING = re.compile(
-    r"(?:the\s+)?(?P<kw>prologue|epilogue|preface|foreword|afterword|interlude|introduction)"
+    rf"(?:the\s+)?(?P<kw>{_NAMES})"
     rf"(?:\s+(?:\d{{1,4}}|{_ROMAN}|{_NUMBER_WORD}))?"
     r"(?![\w'’])(?P<rest>.*)",
     re.IGNORECASE,
@@ -91,13 +97,14 @@ HEADING_FIRST_CHARS = _FIRST_CHARS
 # ("The rain fell.", "Scenery...") is turned away here, without the cache or the full
 # patterns.
 # One case-blind alternation of eighty words costs thousands of steps a line, so the
-# first word is taken with a short pattern and looked up in a set.
-_FIRST_WORD = re.compile(r"[*_]*([A-Za-z]+\.?|\d)")
+# first word is taken with a short pattern and looked up in a set. The word's letters are
+# the group; a digit leaves it empty. ("Chap." and "Chap" are the same word here.)
+_FIRST_WORD = re.compile(r"[*_]*(?:([A-Za-z]+)\.?|\d)")
 _CANDIDATE_WORDS = frozenset(
     {
-        *(word.replace("\\", "") for word in _KEYWORDS.split("|")),
-        *["chap", "ch", "vol", "the", "last", "final"],
-        *["prologue", "epilogue", "preface", "foreword", "afterword", "interlude", "introduction"],
+        *(word.removesuffix("\\.") for word in _KEYWORDS.split("|")),
+        *["the", "last", "final"],
+        *_NAMES.split("|"),
         *_TENS_ORDINALS.split("|"),
         *_TEEN_ORDINALS.split("|"),
         *_UNIT_ORDINALS.split("|"),
@@ -106,16 +113,40 @@ _CANDIDATE_WORDS = frozenset(
 _ROMAN_CHARS = frozenset("ivxlcdm")
 
 
+def _leads(*alternations: str) -> frozenset[str]:
+    return frozenset(word[:2] for words in alternations for word in words.split("|"))
+
+
+# How each pattern's lines start: the first two letters of its words (in either case).
+# A line that starts otherwise in ASCII is not tried against it; one that starts with
+# other characters is tried against all (case-blind matching lets "ſ" stand for "s"). A
+# bare numeral starts with a digit or a Roman one, and is the whole line: a line with a
+# space in it is not one.
+_KEYWORD_LEADS = _leads(_KEYWORDS)
+_ORDINAL_LEADS = _leads("the|last|final", _TENS_ORDINALS, _TEEN_ORDINALS, _UNIT_ORDINALS)
+_NAMED_LEADS = _leads("the", _NAMES)
+_NUMBER_INITIALS = frozenset("0123456789") | _ROMAN_CHARS
+
+
 def is_heading_candidate(text: str) -> bool:
     """Whether a stripped line starts the way a heading can: a cheap first test."""
+    space = text.find(" ")
+    word = text if space < 0 else text[:space]
+    if word.isalpha() and word.isascii():
+        # A plain first word ("She", "Chapter", "IV"), the common case, without the pattern.
+        word = word.lower()
+        return word in _CANDIDATE_WORDS or (space < 0 and set(word) <= _ROMAN_CHARS)
     match = _FIRST_WORD.match(text)
     if match is None:
         return False
-    word = match.group(1).lower()
-    if word in _CANDIDATE_WORDS or word.rstrip(".") in _CANDIDATE_WORDS or word.isdigit():
+    letters = match.group(1)
+    if letters is None:
+        return True  # a digit
+    word = letters.lower()
+    if word in _CANDIDATE_WORDS:
         return True
     # A bare Roman numeral ("IV", "XII.") is a heading only as the whole line.
-    return set(word.rstrip(".")) <= _ROMAN_CHARS and match.end() == len(text)
+    return match.end() == len(text) and set(word) <= _ROMAN_CHARS
 
 
 _ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
@@ -142,7 +173,31 @@ def match_heading(line: str) -> Heading | None:
         return None
     if not is_heading_candidate(text):
         return None  # most lines of prose, decided by their first word
-    return _match_heading(text)
+    return _remembered_candidate(text)
+
+
+class HeadingMemo:
+    """`match_candidate` for the lines of one story, remembered.
+
+    A story repeats a few heading-shaped lines ("SCENE I" in every act); a hostile file
+    repeats one 100,000 times, or cycles through thousands of them. Most lines are asked
+    about once, so remembering must cost little: a dictionary that starts again when full.
+    """
+
+    __slots__ = ("_known",)
+    _LIMIT = 16_384
+
+    def __init__(self) -> None:
+        self._known: dict[str, Heading | None] = {}
+
+    def __call__(self, text: str) -> Heading | None:
+        known = self._known
+        if text in known:
+            return known[text]
+        if len(known) >= self._LIMIT:
+            known.clear()
+        heading = known[text] = match_candidate(text)
+        return heading
 
 
 def plain_title(text: str) -> str:
@@ -163,18 +218,22 @@ def plain_title(text: str) -> str:
     return text.strip()
 
 
-# Cached (on short, stripped lines only, so the cache stays small): the section
-# splitter asks about a line more than once, and a hostile file repeats one
-# heading-shaped line hundreds of thousands of times.
-@functools.lru_cache(maxsize=4096)
-def _match_heading(text: str) -> Heading | None:
+def match_candidate(text: str) -> Heading | None:
+    """`match_heading` for a stripped line that has passed its first tests (not empty, at
+    most MAX_HEADING_CHARS, a first character in HEADING_FIRST_CHARS, `is_heading_candidate`)."""
     if text[0] in "*_" or "\\" in text:
         text = plain_title(text)
         if not text:
             return None
     if "  " in text or "\t" in text or "\xa0" in text:
         text = _SPACES.sub(" ", text)
-    match = _KEYWORD_HEADING.fullmatch(text) or _ORDINAL_FIRST.fullmatch(text)
+    lead = text[:2].lower()
+    any_pattern = not lead.isascii()
+    match = None
+    if any_pattern or lead in _KEYWORD_LEADS:
+        match = _KEYWORD_HEADING.fullmatch(text)
+    if match is None and (any_pattern or lead in _ORDINAL_LEADS):
+        match = _ORDINAL_FIRST.fullmatch(text)
     if match:
         rest = match.group("rest")
         if not _valid_rest(rest):
@@ -182,14 +241,15 @@ def _match_heading(text: str) -> Heading | None:
         keyword = match.group("kw").lower()
         rank = CONTAINER if keyword in _CONTAINER_WORDS else CHAPTER
         return Heading(title=_bare(text), rank=rank, titled=_has_title(rest), keyword=keyword)
-    match = _NAMED_HEADING.fullmatch(text)
+    match = _NAMED_HEADING.fullmatch(text) if any_pattern or lead in _NAMED_LEADS else None
     if match:
         rest = match.group("rest")
         if not _valid_rest(rest):
             return None
         keyword = match.group("kw").lower()
         return Heading(title=_bare(text), rank=CHAPTER, titled=_has_title(rest), keyword=keyword)
-    match = _BARE_NUMBER.fullmatch(text)
+    numeral = (any_pattern or lead[:1] in _NUMBER_INITIALS) and " " not in text
+    match = _BARE_NUMBER.fullmatch(text) if numeral else None
     if match:
         if match.group("digits"):
             number = int(match.group("digits"))
@@ -199,6 +259,12 @@ def _match_heading(text: str) -> Heading | None:
             return None  # "Cİ": case-blind matching let a dotted capital I through
         return Heading(title=text, rank=CHAPTER, number=number)
     return None
+
+
+# Cached (on short, stripped lines only, so the cache stays small): the section
+# splitter asks about a line more than once, and a hostile file repeats one
+# heading-shaped line hundreds of thousands of times.
+_remembered_candidate = functools.lru_cache(maxsize=4096)(match_candidate)
 
 
 def _looks_like_title(text: str) -> bool:

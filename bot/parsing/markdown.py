@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 
+from bot.parsing import blocks as block_limits
 from bot.parsing.blocks import (
     Block,
-    BlockBuilder,
+    BreakMemo,
     Kind,
+    TextShapeError,
     check_line_count,
     classify_headings,
     mark_brackets,
@@ -65,7 +67,7 @@ def _parse_markdown(text: str, filename: str) -> ParsedStory:
 
     blocks, levels = _markdown_blocks(body)
     title_hint = None
-    explicit = [i for i, block in enumerate(blocks) if block.explicit]
+    explicit = list(levels)  # levels has the index of every explicit heading, in order
     if explicit:
         given_title = next((value for key, value in fields if key.lower() == "title"), None)
         title_index = _title_heading(blocks, explicit, levels, given_title)
@@ -78,7 +80,7 @@ def _parse_markdown(text: str, filename: str) -> ParsedStory:
                 i - (i > title_index): level for i, level in levels.items() if i != title_index
             }
         _rank_headings(blocks, levels)
-    if any(block.explicit for block in blocks):
+    if explicit and any(block.explicit for block in blocks):
         split = split_sections(blocks, SplitStyle(explicit_headings=True))
     else:
         blocks = classify_headings(mark_brackets(blocks, body))
@@ -135,57 +137,80 @@ def _unquote(value: str) -> str:
 
 
 def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
-    """Blocks of a Markdown body; explicit headings keep their level (1 for `#`)."""
-    builder = BlockBuilder()
-    # Bound once: this loop runs once per line of a novel.
-    blank_line, add_line = builder.blank_line, builder.add_line
+    """Blocks of a Markdown body; explicit headings keep their level (1 for `#`).
+
+    Lines are read as `blocks.tokenize` reads them (this loop runs once per line of a
+    novel, so that is inlined too), apart from Markdown's own: code fences, `#` headings
+    and setext headings (a title line underlined with `===` or `---`).
+    """
+    blocks: list[Block] = []
     levels: dict[int, int] = {}
+    pending: list[str] = []  # the lines of the paragraph being read
+    blank = 0  # blank lines before the next block
     fenced = False
+    is_break = BreakMemo()
+    text_kind, break_kind = Kind.TEXT, Kind.BREAK
+    max_blocks = block_limits.MAX_BLOCKS  # looked up here, not at import: tests lower it
     check_line_count(body)
     # Lines between runs of blank lines; the runs themselves are counted in C.
     for chunk, gap_blanks in text_chunks(body):
-        for line in chunk.split("\n"):
+        for line in chunk.split("\n") if "\n" in chunk else (chunk,):
             if not line or line.isspace():
-                blank_line()  # what add_line does with it, minus the tests below
+                if pending:
+                    blocks.append(Block(text_kind, pending, blank))
+                    pending, blank = [], 0
+                blank += 1
                 continue
             first = line[0]
-            if first.isalpha() and not fenced and not builder.pending:
-                # Starts a paragraph: not a fence, a heading or a setext rule.
-                if first in "oOxX":
-                    add_line(line)  # may be an "oOo" break
-                else:
-                    builder.pending.append(line.rstrip())  # add_line, for prose
+            if first.isalpha() and first not in "oOxX" and not fenced and not pending:
+                pending.append(line.rstrip())  # a paragraph starts ("oOo" may be a break)
                 continue
+            block = None
             if "```" in line[:8] and line.lstrip().startswith("```"):
                 fenced = not fenced
-                add_line(line)
-                continue
-            if fenced:
-                add_line(line)
-                continue
-            atx = _atx_heading(line) if "#" in line[:4] else None
-            if atx is not None:
+            elif fenced:
+                pass
+            elif "#" in line[:4] and (atx := _atx_heading(line)) is not None:
                 level, title = atx
-                levels[len(builder.blocks) + (1 if builder.pending else 0)] = level
-                builder.add_block(_heading_block(line, title))
-                continue
-            if (
-                builder.pending
+                levels[len(blocks) + (1 if pending else 0)] = level
+                block = _heading_block(line, title)
+            elif (
+                pending
                 and line.lstrip(" ")[:1] in ("=", "-")
                 and _SETEXT.fullmatch(line)
-                and _setext_candidate(builder.pending)
+                and _setext_candidate(pending)
             ):
-                title = builder.pending[0].strip()
-                builder.pending.clear()
-                levels[len(builder.blocks)] = 1 if "=" in line else 2
+                title = pending[0].strip()
+                pending = []
+                levels[len(blocks)] = 1 if "=" in line else 2
                 block = _heading_block(title, title)
                 block.lines = [title, line.strip()]
-                builder.add_block(block)
-                continue
-            add_line(line)
-        if gap_blanks:
-            builder.blank_lines(gap_blanks)
-    return builder.finish(), levels
+            if block is None:
+                line = line.rstrip()
+                if len(line) > 80 or not is_break(line):
+                    pending.append(line)
+                    continue
+                block = Block(break_kind, [line])
+            # A heading or a scene break: it ends the paragraph before it.
+            if pending:
+                blocks.append(Block(text_kind, pending, blank))
+                pending, blank = [], 0
+            block.blank_before = blank
+            blank = 0
+            blocks.append(block)
+            if len(blocks) > max_blocks:
+                raise TextShapeError.too_many_blocks()
+        if pending and gap_blanks:
+            blocks.append(Block(text_kind, pending, blank))
+            pending, blank = [], 0
+        blank += gap_blanks
+        if len(blocks) > max_blocks:
+            raise TextShapeError.too_many_blocks()
+    if pending:
+        blocks.append(Block(text_kind, pending, blank))
+        if len(blocks) > max_blocks:
+            raise TextShapeError.too_many_blocks()
+    return blocks, levels
 
 
 def _atx_heading(line: str) -> tuple[int, str] | None:

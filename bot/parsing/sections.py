@@ -171,20 +171,19 @@ class _Draft:
                 self.paragraphs.append(paragraph)
         self.has_prose = self.has_prose or other.has_prose
 
-    def text(self) -> str:
-        paragraphs = self.paragraphs
-        while paragraphs and paragraphs[-1] == SCENE_BREAK:
-            paragraphs.pop()
-        return "\n\n".join(paragraphs)
-
     def to_section(self, number: int) -> Section:
-        notes = _split_notes(self.paragraphs)
-        text = self.text()
-        if self.title_parts:
-            title = _TITLE_SEPARATOR.join(self.title_parts)
-        else:
-            title = _first_prose_title(self.paragraphs) or f"Section {number}"
-        return Section(title=title, text=text, notes=notes)
+        return _section(self.paragraphs, number, self.title_parts)
+
+
+def _section(paragraphs: list[str], number: int, title_parts: list[str] | None = None) -> Section:
+    """Section ``number`` of a story: its paragraphs, less the author's notes, and its title
+    (its headings, or else its first sentence)."""
+    notes = _split_notes(paragraphs)  # which also drops scene breaks at the end
+    if title_parts:
+        title = _TITLE_SEPARATOR.join(title_parts)
+    else:
+        title = _first_prose_title(paragraphs) or f"Section {number}"
+    return Section(title, "\n\n".join(paragraphs), notes)
 
 
 def _split_notes(paragraphs: list[str]) -> str:
@@ -193,6 +192,7 @@ def _split_notes(paragraphs: list[str]) -> str:
     "A/N: ..." or "Disclaimer: ..." paragraphs opening the section, and from such a
     paragraph on at its end (a run of bold paragraphs after it, or the last three),
     are what the author says about the chapter, not the chapter. Returns them as text.
+    Scene breaks at the end of the section go too: they separate nothing.
     """
     while paragraphs and paragraphs[-1] == SCENE_BREAK:
         paragraphs.pop()
@@ -267,7 +267,8 @@ def _split_chapters(blocks: list[Block], style: SplitStyle, threshold: int) -> S
         blocks = [b if b.kind is not Kind.HEADING or b.explicit else demote(b) for b in blocks]
     else:
         blocks = _skip_contents(blocks)
-    heads = [index for index, block in enumerate(blocks) if block.kind is Kind.HEADING]
+    heading_kind = Kind.HEADING
+    heads = [index for index, block in enumerate(blocks) if block.kind is heading_kind]
     if not heads:
         return None
     _mark_front_labels(blocks, heads)
@@ -285,8 +286,11 @@ def _split_chapters(blocks: list[Block], style: SplitStyle, threshold: int) -> S
     current: _Draft | None = None
     act: str | None = None
     parts: list[str] = []
+    break_kind, text_kind = Kind.BREAK, Kind.TEXT
+    blank_line_breaks = style.blank_line_breaks_in_chapters
     for block in blocks[start:]:
-        if block.kind is Kind.HEADING:
+        kind = block.kind
+        if kind is heading_kind:
             heading = block.heading
             assert heading is not None
             heading_words += block.word_count()
@@ -302,16 +306,16 @@ def _split_chapters(blocks: list[Block], style: SplitStyle, threshold: int) -> S
                     parts.append(heading.title)
             continue
         assert current is not None  # blocks[start] is a heading
-        if block.kind is Kind.BREAK:
+        if kind is break_kind:
             current.add_break()
             continue
-        if (
-            style.blank_line_breaks_in_chapters
-            and block.blank_before >= threshold
-            and current.paragraphs
-        ):
+        if blank_line_breaks and block.blank_before >= threshold and current.paragraphs:
             current.add_break()
-        current.add(block)
+        lines = block.lines
+        if len(lines) == 1 and kind is text_kind and current.has_prose:
+            current.paragraphs.append(lines[0].strip())  # _Draft.add, for the common case
+        else:
+            current.add(block)
     if current is not None:
         if current.has_prose or not drafts:
             drafts.append(current)
@@ -675,41 +679,42 @@ def _is_real_prose(block: Block) -> bool:
 
 
 def _split_scenes(blocks: list[Block], threshold: int) -> SplitResult:
-    drafts: list[_Draft] = []
-    current = _Draft()
-    heading_kind, break_kind, text_kind = Kind.HEADING, Kind.BREAK, Kind.TEXT
+    sections: list[Section] = []
+    # The paragraphs of the scene being read. A scene becomes a section as soon as the next
+    # one starts, so a story of 100,000 scenes never holds them all as drafts. The latest
+    # one waits: notes after it that make no scene of their own ("[Illustration]" at the
+    # very end) still join it.
+    paragraphs: list[str] = []
+    has_prose = False
+    last: list[str] | None = None
+    break_kind = Kind.BREAK
     for block in blocks:
+        # A heading here is a line like any other (the story has no chapters).
         kind = block.kind
-        if kind is heading_kind:
-            block = demote(block)
-            kind = text_kind
-        elif kind is break_kind:
-            if current.has_prose:
-                drafts.append(current)
-                current = _Draft()
+        if (kind is break_kind or block.blank_before >= threshold) and has_prose:
+            if last is not None:
+                sections.append(_section(last, len(sections) + 1))
+            last, paragraphs, has_prose = paragraphs, [], False
+        if kind is break_kind:
             continue
-        if block.blank_before >= threshold and current.has_prose:
-            drafts.append(current)
-            current = _Draft()
         lines = block.lines
-        if len(lines) == 1 and not (block.bracketed or block.front):
-            # _Draft.add, for the common case: a one-line paragraph of prose.
-            current.paragraphs.append(lines[0].strip())
-            current.has_prose = True
+        paragraphs.append(lines[0].strip() if len(lines) == 1 else _paragraph(block))
+        if not (block.bracketed or block.front):
+            has_prose = True
+    if paragraphs:
+        if has_prose or last is None:
+            if last is not None:
+                sections.append(_section(last, len(sections) + 1))
+            last = paragraphs
         else:
-            current.add(block)
-    if current.paragraphs:
-        if current.has_prose or not drafts:
-            drafts.append(current)
-        else:
-            drafts[-1].extend(current)
-    drafts = [draft for draft in drafts if draft.paragraphs]
-    sections = tuple(draft.to_section(number) for number, draft in enumerate(drafts, 1))
+            last.extend(paragraphs)
+    if last is not None:
+        sections.append(_section(last, len(sections) + 1))
     if len(sections) > 1:
         warning = f"No chapter headings found; split into {len(sections)} scenes at scene breaks."
     else:
         warning = "No chapter headings or scene breaks found; the story is one section."
-    return SplitResult(sections=sections, warnings=(warning,))
+    return SplitResult(sections=tuple(sections), warnings=(warning,))
 
 
 # --- text helpers ---------------------------------------------------------------------------
@@ -728,6 +733,9 @@ def _paragraph(block: Block) -> str:
 
 
 def _first_prose_title(paragraphs: list[str]) -> str | None:
+    first = paragraphs[0] if paragraphs else ""
+    if len(first) <= TITLE_CHARS and _ONE_PLAIN_SENTENCE.fullmatch(first):
+        return first  # title_from_text() of the usual first paragraph, one short sentence
     fallback = None
     for paragraph in paragraphs:
         if paragraph == SCENE_BREAK:

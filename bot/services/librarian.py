@@ -170,9 +170,7 @@ class Librarian:
     async def parse(
         self, data: bytes, filename: str, *, title: str | None = None, rating: str | None = None
     ) -> ParsedStory:
-        parsed = await asyncio.to_thread(
-            parse_story, data, filename, max_bytes=self.max_upload_bytes
-        )
+        parsed = await asyncio.to_thread(_parse_and_count, data, filename, self.max_upload_bytes)
         return self.override(parsed, title=title, rating=rating)
 
     @staticmethod
@@ -365,3 +363,13 @@ class Librarian:
         else:
             settings = await self.guild_settings.get(guild_id)
         return SettingsChange(settings, tuple(changes))
+
+
+def _parse_and_count(data: bytes, filename: str, max_bytes: int) -> ParsedStory:
+    """Parse in the worker thread, and count the words there too: each section keeps
+    its count, and the preview, the store and the summary line all show it (a novel's
+    count is tens of milliseconds that would otherwise stall the event loop)."""
+    parsed = parse_story(data, filename, max_bytes=max_bytes)
+    for section in parsed.sections:
+        section.words  # noqa: B018 — counted (and kept) off the loop
+    return parsed
