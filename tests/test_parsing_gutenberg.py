@@ -11,7 +11,12 @@ import pytest
 
 from bot.parsing import parse_story
 from bot.parsing.decode import decode_story_bytes
-from bot.parsing.gutenberg import split_gutenberg, split_gutenberg_body, unwrap_lines
+from bot.parsing.gutenberg import (
+    find_start_marker,
+    split_gutenberg,
+    split_gutenberg_body,
+    unwrap_lines,
+)
 from bot.parsing.sections import body_words
 from bot.story import SCENE_BREAK, ParsedStory, Section, count_words
 
@@ -273,3 +278,25 @@ def test_unwrap_joins_full_lines_and_keeps_short_ones() -> None:
         "    An indented verse line that is fairly long and goes on and on and",
         "    another indented line.",
     ]
+
+
+# --- the START line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("*** START OF THE PROJECT GUTENBERG EBOOK X ***", True),
+        ("   *** START OF THIS PROJECT GUTENBERG EBOOK X ***", True),
+        ("*** start of the project gutenberg ebook x ***", True),
+        ("He wrote *** START OF THE PROJECT GUTENBERG on the wall.", False),
+        ("**** START OF THE PROJECT GUTENBERG EBOOK X", False),
+    ],
+)
+def test_the_start_line_is_a_line_of_its_own(line: str, found: bool) -> None:
+    text = f"A line before it\n{line}\nThe book.\n"
+    marker = find_start_marker(text)
+
+    assert (marker is not None) == found
+    if marker is not None:
+        assert marker.group() == line
