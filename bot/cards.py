@@ -318,12 +318,26 @@ def settings_embed(settings: GuildSettings) -> discord.Embed:
     return fit(embed)
 
 
-def search_results(hits: Sequence[SearchHit], *, limit: int) -> tuple[str, int]:
+def search_results(
+    hits: Sequence[SearchHit], *, limit: int, common: Sequence[str] = (), ranked: bool = True
+) -> tuple[str, int]:
     """The /search answer: each hit's story and section outside the spoiler, its snippet
     inside. Hits are added only while they fit `limit`: a cut never lands in a spoiler.
-    Returns the message and how many hits it shows."""
+    `common` are searched words in most sections of the shelf; when nothing else was
+    searched (`ranked` False) the answer says the hits are simply the first that hold
+    them, and how to narrow it. Returns the message and how many hits it shows."""
     parts: list[str] = []
     used = 0
+    if common and not ranked:
+        words = ", ".join(f"“{escaped(word, 40, one_line=True)}”" for word in common[:4])
+        note = (
+            f"-# {words} {'is' if len(common) == 1 else 'are'} in most sections on this "
+            "shelf, so these are simply the first sections that hold "
+            f"{'it' if len(common) == 1 else 'them'}. Add a rarer word (a name, a place) "
+            "to find a particular scene."
+        )
+        parts.append(note)
+        used = len(note)
     for number, hit in enumerate(hits, start=1):
         part = (
             f"**{number}.** {escaped(hit.story_title, 80, one_line=True)}"
@@ -335,7 +349,7 @@ def search_results(hits: Sequence[SearchHit], *, limit: int) -> tuple[str, int]:
             break
         parts.append(part)
         used += cost
-    return "\n\n".join(parts), len(parts)
+    return "\n\n".join(parts), len(parts) - (1 if common and not ranked else 0)
 
 
 def progress_embed(rows: Sequence[Progress]) -> discord.Embed:

@@ -21,6 +21,7 @@ from bot.command_sync import sync_commands
 from bot.db.connection import close_database, open_database
 from bot.db.guild_settings import GuildSettingsStore
 from bot.db.quick import QuickReader
+from bot.db.versions import GuildVersions
 from bot.emoji import emoji_key
 from bot.feedback import FeedbackRecorder
 from bot.services.clubs import ClubService
@@ -140,7 +141,11 @@ class Storyshelf(commands.AutoShardedBot):
         db = self._db = await open_database(
             settings.database_path, busy_timeout_ms=settings.busy_timeout_ms
         )
-        store = self._guild_settings = GuildSettingsStore(db)
+        quick = self._quick = QuickReader(settings.database_path)
+        # What this process remembers of a server (settings, title choices) is checked
+        # against the server's counters, so another process's change is seen at once.
+        versions = GuildVersions(quick)
+        store = self._guild_settings = GuildSettingsStore(db, versions=versions)
         # The bot drives the writer's heartbeat (below), so the recorder runs no timer.
         recorder = self._feedback = FeedbackRecorder(
             db, flush_interval=None, shutdown_budget=settings.shutdown_budget
@@ -148,8 +153,7 @@ class Storyshelf(commands.AutoShardedBot):
         await recorder.start()
         self._heartbeat.change_interval(seconds=settings.feedback_flush_interval)
         self._heartbeat.start()
-        quick = self._quick = QuickReader(settings.database_path)
-        reader = self._reader = Reader(db, store, quick=quick)
+        reader = self._reader = Reader(db, store, quick=quick, versions=versions)
         progress = self._progress = ProgressBook(db)
         self._clubs = ClubService(db, reader)
 

@@ -192,7 +192,8 @@ class Reading(commands.Cog):
         query: app_commands.Range[str, 1, 200],
         title: str | None = None,
     ) -> None:
-        hits = await self.bot.reader.search(place_of(interaction), query, title)
+        found = await self.bot.reader.search(place_of(interaction), query, title)
+        hits = found.hits
         if not hits:
             await interaction.response.send_message(
                 f"Nothing found for “{shown_title(query)}” in the stories you can read in "
@@ -200,7 +201,9 @@ class Reading(commands.Cog):
                 ephemeral=True,
             )
             return
-        content, shown = cards.search_results(hits, limit=MESSAGE_LIMIT)
+        content, shown = cards.search_results(
+            hits, limit=MESSAGE_LIMIT, common=found.common, ranked=found.ranked
+        )
         await interaction.response.send_message(
             content, view=search_view(hits[:shown]), ephemeral=True
         )

@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.db.audit import record
 from bot.db.connection import transaction
+from bot.db.versions import GuildVersions
 from bot.story import RatingLevel
 
 __all__ = ("DEFAULT_FEEDBACK_EMOJI", "GuildSettings", "get_guild_settings", "update_guild_settings")
@@ -68,21 +69,29 @@ async def update_guild_settings(
 
 
 class GuildSettingsStore:
-    """Settings by server, read once and kept in memory; every change goes through here.
+    """Settings by server, kept in memory while they are current.
 
     Every command checks the rating gate, so this saves a database round trip
-    on each of them; a change made with `update` takes effect at once.
+    on each of them. With `versions` (the bot's), each use first compares the
+    server's settings counter: a change made in another process (another shard
+    group, the command line) is seen by the next command, not after a restart.
+    A change made with `update` takes effect at once either way.
     """
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, *, versions: GuildVersions | None = None) -> None:
         self.db = db
-        self._cache: dict[int, GuildSettings] = {}
+        self.versions = versions
+        self._cache: dict[int, tuple[int, GuildSettings]] = {}
 
     async def get(self, guild_id: int) -> GuildSettings:
+        version = (await self.versions.get(guild_id)).settings if self.versions else 0
         cached = self._cache.get(guild_id)
-        if cached is None:
-            cached = self._cache[guild_id] = await get_guild_settings(self.db, guild_id)
-        return cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        # Read after the counter: what is read is at least as new as `version`.
+        settings = await get_guild_settings(self.db, guild_id)
+        self._cache[guild_id] = (version, settings)
+        return settings
 
     async def update(
         self,

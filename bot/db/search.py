@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.cjk import CJK_RUN, query_grams
-from bot.db.stories import Reads, fetch_all, levels_sql, words_query
+from bot.db.stories import Reads, fetch_all, fetch_one, levels_sql, query_words, words_query
 from bot.render.snippets import MATCH_END, MATCH_START
 from bot.story import Rating, RatingLevel
 
-__all__ = ("SEARCH_CANDIDATES", "SearchHit", "search_sections", "words_query")
+__all__ = (
+    "RANKING_FLOOR",
+    "SEARCH_CANDIDATES",
+    "SearchHit",
+    "SearchResults",
+    "WordCounts",
+    "search_sections",
+    "words_query",
+)
 
 # Ranking scores every candidate it is given, and bm25 first reads the whole index
 # entry of each queried word once (its document frequency), so a query of words in
@@ -19,6 +30,15 @@ __all__ = ("SEARCH_CANDIDATES", "SearchHit", "search_sections", "words_query")
 # order) are ranked: a word rarer than that on the shelf is ranked over all its
 # sections; for words nearly everywhere the five shown are the best of the first 200.
 SEARCH_CANDIDATES = 200
+
+# A word in at least half of all sections weighs nothing in bm25: FTS5 clamps its
+# inverse document frequency to 1e-6 (fts5_aux.c, `if( idf<=0.0 ) idf = 1e-6`), yet
+# reading its index entry to learn that costs ~0.7 ms per word at 30,000 sections.
+# Such a word, once it is in this many sections or more, still filters the hits and
+# is still marked in the snippets, but the ranking leaves it out; below this many,
+# bm25's own pass is cheap and is left as it is (a small shelf keeps the ordering
+# by how often the words occur).
+RANKING_FLOOR = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +51,82 @@ class SearchHit:
     snippet: str
 
 
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """The hits shown, and the searched words too common to rank by (as typed, lower case).
+
+    When every word is too common, `ranked` is False and the hits are the first
+    sections that hold them, in shelf order.
+    """
+
+    hits: list[SearchHit]
+    common: tuple[str, ...] = ()
+    ranked: bool = True
+
+
+class WordCounts:
+    """How many sections hold each searched word, remembered for `ttl` seconds.
+
+    Only decides which words the ranking leaves out (see RANKING_FLOOR): a count a
+    few minutes old can move a word across the line only by a shelf-sized change,
+    and then changes which hits come first, never which sections match. The counts
+    are over the whole index, every server's sections, as bm25's are.
+    """
+
+    def __init__(
+        self,
+        *,
+        floor: int = RANKING_FLOOR,
+        ttl: float = 600.0,
+        size: int = 4_096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.floor = floor
+        self._ttl = ttl
+        self._size = size
+        self._clock = clock
+        self._counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self._total: tuple[float, int] | None = None
+        self.queries = 0  # count queries made (tests read it: a remembered count makes none)
+
+    async def too_common(self, db: Reads, phrases: Sequence[str]) -> frozenset[str]:
+        """The phrases (as `query_words` makes them) bm25 would give no weight to."""
+        now = self._clock()
+        total = await self._sections(db, now)
+        if total < self.floor:
+            return frozenset()  # no word can be in `floor` sections: nothing to count
+        common = set()
+        for phrase in phrases:
+            count = await self._count(db, phrase, now)
+            if count >= self.floor and count * 2 >= total:
+                common.add(phrase)
+        return frozenset(common)
+
+    async def _sections(self, db: Reads, now: float) -> int:
+        if self._total is None or now - self._total[0] > self._ttl:
+            self.queries += 1
+            row = await fetch_one(db, "SELECT count(*) FROM sections", ())
+            self._total = (now, int(row[0]) if row else 0)
+        return self._total[1]
+
+    async def _count(self, db: Reads, phrase: str, now: float) -> int:
+        phrase = phrase.lower()  # the index folds case: "Tea" and "tea" are one count
+        known = self._counts.get(phrase)
+        if known is not None and now - known[0] <= self._ttl:
+            self._counts.move_to_end(phrase)
+            return known[1]
+        self.queries += 1
+        row = await fetch_one(
+            db, "SELECT count(*) FROM section_fts WHERE section_fts MATCH ?", (phrase,)
+        )
+        count = int(row[0]) if row else 0
+        self._counts[phrase] = (now, count)
+        self._counts.move_to_end(phrase)
+        while len(self._counts) > self._size:
+            self._counts.popitem(last=False)
+        return count
+
+
 async def search_sections(
     db: Reads,
     guild_id: int,
@@ -39,40 +135,91 @@ async def search_sections(
     story_id: int | None = None,
     levels: Collection[RatingLevel] | None = None,
     limit: int = 5,
-) -> list[SearchHit]:
+    counts: WordCounts | None = None,
+) -> SearchResults:
     """The best matches for `query` as words, with a snippet of each.
 
     Ranks up to SEARCH_CANDIDATES matches and keeps the best `limit`, then builds
     snippets for just those (a snippet in the ranking itself would be built for
-    every candidate), in one statement.
+    every candidate), in one statement. With `counts`, words too common to weigh
+    anything in bm25 are left out of the ranking (RANKING_FLOOR); when every word
+    is, the hits are the first sections that hold them all, in shelf order.
     """
     cjk = query_grams(query)
     if cjk is not None:
-        return await _search_cjk(
+        hits = await _search_cjk(
             db, guild_id, query, cjk, story_id=story_id, levels=levels, limit=limit
         )
-    fts = words_query(query)
-    if fts is None:
-        return []
+        return SearchResults(hits)
+    phrases = query_words(query)
+    if not phrases:
+        return SearchResults([])
+    fts = " ".join(phrases)
+    common = await counts.too_common(db, phrases) if counts is not None else frozenset()
+    ranking = [phrase for phrase in phrases if phrase not in common]
+    shown_common = tuple(
+        dict.fromkeys(phrase.strip('"').lower() for phrase in phrases if phrase in common)
+    )
     level_sql, level_params = levels_sql(levels)
     story_sql = " AND s.id = ?" if story_id is not None else ""
     story_params = [story_id] if story_id is not None else []
+    details = (
+        "s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
+        f" snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
+    )
+    if not ranking:
+        # Nothing to rank by: the first `limit` sections holding every word, each
+        # snippet built only for a row that is shown (no ORDER BY, so LIMIT stops early).
+        rows = await fetch_all(
+            db,
+            f"SELECT {details} FROM section_fts f"
+            " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
+            f" WHERE section_fts MATCH ? AND s.guild_id = ?{level_sql}{story_sql}"
+            " ORDER BY f.rowid LIMIT ?",
+            (fts, guild_id, *level_params, *story_params, limit),
+        )
+        return SearchResults(_hits(rows), shown_common, ranked=False)
+    if common:
+        # Ranked by the rarer words alone; a second look into the index (`g`, by
+        # rowid) keeps only the sections that hold the common ones too.
+        source = (
+            "section_fts f CROSS JOIN section_fts g ON g.rowid = f.rowid"
+            " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
+            " WHERE f.section_fts MATCH ? AND g.section_fts MATCH ?"
+        )
+        source_params: list[object] = [" ".join(ranking), fts]
+    else:
+        source = (
+            "section_fts f JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
+            " WHERE section_fts MATCH ?"
+        )
+        source_params = [fts]
     # One statement: rank the candidates, keep the best `limit`, then read each kept
     # hit's details and snippet by its rowid (the planner looks each up, "=M1").
     rows = await fetch_all(
         db,
         "WITH top AS (SELECT id, score FROM ("
-        " SELECT f.rowid AS id, f.rank AS score FROM section_fts f"
-        " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
-        f" WHERE section_fts MATCH ? AND s.guild_id = ?{level_sql}{story_sql} LIMIT ?"
+        f" SELECT f.rowid AS id, f.rank AS score FROM {source}"
+        f" AND s.guild_id = ?{level_sql}{story_sql} LIMIT ?"
         ") ORDER BY score LIMIT ?)"
-        " SELECT s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
-        f" snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
+        f" SELECT {details}"
         " FROM top CROSS JOIN section_fts f ON f.rowid = top.id"
         " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
         " WHERE section_fts MATCH ? ORDER BY top.score",
-        (fts, guild_id, *level_params, *story_params, SEARCH_CANDIDATES, limit, fts),
+        (
+            *source_params,
+            guild_id,
+            *level_params,
+            *story_params,
+            SEARCH_CANDIDATES,
+            limit,
+            fts,
+        ),
     )
+    return SearchResults(_hits(rows), shown_common)
+
+
+def _hits(rows: list[Any]) -> list[SearchHit]:
     return [SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], r[6]) for r in rows]
 
 

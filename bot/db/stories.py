@@ -193,13 +193,16 @@ async def find_story(db: Reads, guild_id: int, title: str) -> StoryRecord | None
     return None if row is None else StoryRecord.from_row(row)
 
 
-def words_query(text: str, *, prefix: bool = False, limit: int = 16) -> str | None:
-    """The user's text as FTS5 words, each quoted: no FTS syntax can leak through."""
-    words = re.findall(r"\w+", text)
-    if not words:
-        return None
+def query_words(text: str, *, prefix: bool = False, limit: int = 16) -> list[str]:
+    """The user's text as FTS5 phrases, one per word, each quoted: no FTS syntax can
+    leak through. Every one must match (FTS5 joins them with AND)."""
     star = "*" if prefix else ""
-    return " ".join(f'"{word}"{star}' for word in words[:limit])
+    return [f'"{word}"{star}' for word in re.findall(r"\w+", text)[:limit]]
+
+
+def words_query(text: str, *, prefix: bool = False, limit: int = 16) -> str | None:
+    """The user's text as one FTS5 query of quoted words (None: no word in it)."""
+    return " ".join(query_words(text, prefix=prefix, limit=limit)) or None
 
 
 async def autocomplete_titles(

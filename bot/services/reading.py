@@ -23,9 +23,10 @@ from bot.db import search as search_db
 from bot.db import sections as sections_db
 from bot.db import stories as stories_db
 from bot.db.guild_settings import GuildSettings, GuildSettingsStore
-from bot.db.search import SearchHit
+from bot.db.search import SearchResults
 from bot.db.sections import SectionRecord, SectionSummary
 from bot.db.stories import Reads, StoryRecord, TitleChoice
+from bot.db.versions import GuildVersions
 from bot.errors import RatingRefused, UnknownStory, UserFacingError
 from bot.gate import allowed_levels
 from bot.story import SCENE_BREAK, RatingLevel
@@ -44,6 +45,8 @@ __all__ = (
 STORY_GONE = "That story is no longer on this server's shelf."
 SHELF_PAGE_SIZE = 10
 SEARCH_HITS = 5
+# Title autocomplete answers kept (each at most 25 short titles).
+TITLE_ANSWERS_KEPT = 2_048
 # A suggestion must be at least this similar (rapidfuzz WRatio, 0-100) to be offered.
 SUGGESTION_CUTOFF = 60
 SUGGESTIONS = 3
@@ -125,6 +128,7 @@ class Reader:
         guild_settings: GuildSettingsStore,
         *,
         quick: Reads | None = None,
+        versions: GuildVersions | None = None,
         cache_size: int = 256,
         rng: random.Random | None = None,
     ) -> None:
@@ -136,6 +140,14 @@ class Reader:
         self._pages: OrderedDict[tuple[int, int, int], list[render.Page]] = OrderedDict()
         self._section_lists: OrderedDict[tuple[int, int], list[SectionSummary]] = OrderedDict()
         self._cache_size = cache_size
+        # Title autocomplete answers by (server, levels, typed), with the shelf counter
+        # they were read at (needs `versions`: another process may change the shelf).
+        self.versions = versions
+        self._title_answers: OrderedDict[
+            tuple[int, tuple[str, ...] | None, str], tuple[int, list[TitleChoice]]
+        ] = OrderedDict()
+        # How many sections hold each searched word: decides which words rank (search).
+        self.word_counts = search_db.WordCounts()
         self._rng = rng or random.Random()
 
     # ------------------------------------------------------------------ gate
@@ -220,9 +232,31 @@ class Reader:
     async def title_choices(
         self, place: Place, typed: str, *, every_rating: bool = False
     ) -> list[TitleChoice]:
-        """Titles for autocomplete: those this channel may show (moderators: all)."""
+        """Titles for autocomplete: those this channel may show (moderators: all).
+
+        Discord asks at every keystroke, and readers type the same starts: an answer
+        is kept while the server's shelf counter stands still.
+        """
         levels = None if every_rating else await self.levels(place)
-        return await stories_db.autocomplete_titles(self.quick, place.guild_id, typed, levels)
+        if self.versions is None:
+            return await stories_db.autocomplete_titles(self.quick, place.guild_id, typed, levels)
+        shelf = (await self.versions.get(place.guild_id)).shelf
+        key = (
+            place.guild_id,
+            None if levels is None else tuple(sorted(level.value for level in levels)),
+            typed,
+        )
+        kept = self._title_answers.get(key)
+        if kept is not None and kept[0] == shelf:
+            self._title_answers.move_to_end(key)
+            return list(kept[1])
+        # Read after the counter: the answer is at least as new as `shelf`.
+        found = await stories_db.autocomplete_titles(self.quick, place.guild_id, typed, levels)
+        self._title_answers[key] = (shelf, found)
+        self._title_answers.move_to_end(key)
+        while len(self._title_answers) > TITLE_ANSWERS_KEPT:
+            self._title_answers.popitem(last=False)
+        return list(found)
 
     async def section_choices(self, place: Place, title: str, typed: str) -> list[SectionSummary]:
         """Sections for autocomplete; none for a story this channel may not show."""
@@ -402,7 +436,7 @@ class Reader:
 
     # ------------------------------------------------------------------ search
 
-    async def search(self, place: Place, query: str, title: str | None) -> list[SearchHit]:
+    async def search(self, place: Place, query: str, title: str | None) -> SearchResults:
         story_id = (await self.story(place, title)).id if title else None
         if search_db.words_query(query) is None:
             raise UserFacingError("Search for at least one word (letters or digits).")
@@ -413,6 +447,7 @@ class Reader:
             story_id=story_id,
             levels=await self.levels(place),
             limit=SEARCH_HITS,
+            counts=self.word_counts,
         )
 
     # ------------------------------------------------------------------ feedback

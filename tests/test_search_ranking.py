@@ -1,0 +1,139 @@
+"""/search on words that are in most sections: they filter and are marked, but do not rank.
+
+bm25 gives a word in half the sections or more no weight (FTS5 clamps its inverse
+document frequency), yet learning that reads the word's whole index entry. Past
+`WordCounts.floor` sections the ranking leaves such words out; these tests lower the
+floor so a small shelf shows the behaviour a 10,000-story shelf has.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.db.quick import QuickReader
+from bot.db.search import WordCounts, search_sections
+from tests.support import make_story, shelve, spoiler_text
+
+# Every section holds "kettle"; "Myfanwy" is in three, most often in Story 5's first.
+STORIES = [
+    make_story(
+        f"Story {n}",
+        sections=[
+            (f"Morning {n}", f"The kettle sang in house {n}." + (" Myfanwy came." if n == 3 else "")),
+            (
+                f"Evening {n}",
+                f"The kettle cooled in house {n}."
+                + (" Myfanwy, Myfanwy, Myfanwy at the door." if n == 5 else ""),
+            ),
+        ],
+    )
+    for n in range(1, 7)
+]
+# Myfanwy without a kettle: must never be a hit for "Myfanwy kettle".
+NO_KETTLE = make_story("Story 7", sections=[("Alone", "Myfanwy waited by the cold hearth.")])
+
+
+def _hit_lines(content: str) -> list[str]:
+    return re.findall(r"^\*\*\d+\.\*\* (.+)$", content, flags=re.MULTILINE)
+
+
+def _shelve_all(settings, guild_id):
+    for story in [*STORIES, NO_KETTLE]:
+        shelve(settings, guild_id, story)
+
+
+async def test_words_in_most_sections_give_the_first_sections_and_say_so(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    _shelve_all(settings, guild.id)
+    env.bot.reader.word_counts = WordCounts(floor=4)
+
+    result = await reader.slash(general, "search", query="KETTLE")
+
+    content = result.response.content
+    assert result.ephemeral
+    assert "“kettle” is in most sections on this shelf" in content
+    assert "Add a rarer word" in content
+    # Shelf order: the first five sections that hold the word.
+    assert _hit_lines(content) == [
+        "Story 1 · 1 · Morning 1",
+        "Story 1 · 2 · Evening 1",
+        "Story 2 · 1 · Morning 2",
+        "Story 2 · 2 · Evening 2",
+        "Story 3 · 1 · Morning 3",
+    ]
+    assert all("**kettle**" in spoiler_text(part) for part in content.split("\n\n")[1:])
+    # One button per hit shown, the note is not a hit.
+    await reader.click(result.response.message, label="Read 5")
+    assert "Myfanwy came" in spoiler_text(general.last_message.content)
+
+
+async def test_a_rare_word_ranks_and_the_common_word_still_filters(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    _shelve_all(settings, guild.id)
+    env.bot.reader.word_counts = WordCounts(floor=4)
+
+    result = await reader.slash(general, "search", query="Myfanwy kettle")
+
+    content = result.response.content
+    assert "most sections" not in content  # something ranked: no note
+    assert _hit_lines(content) == ["Story 5 · 2 · Evening 5", "Story 3 · 1 · Morning 3"]
+    assert "Story 7" not in content  # Myfanwy without a kettle
+    for part in content.split("\n\n"):
+        assert "**Myfanwy**" in spoiler_text(part) and "**kettle**" in spoiler_text(part)
+
+
+async def test_below_the_floor_every_word_ranks_as_bm25_ranks_it(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    _shelve_all(settings, guild.id)  # 13 sections: far below the real floor
+
+    result = await reader.slash(general, "search", query="kettle")
+
+    assert "most sections" not in result.response.content
+    assert len(_hit_lines(result.response.content)) == 5
+
+
+async def test_ranking_without_the_common_words_is_bm25s_ranking(settings):
+    """Leaving out words bm25 weighs at 1e-6 gives the order bm25 gives, on a real file."""
+    # "kettle", "the", "cups" in every section, "rain" in most; "Myfanwy" in three, a
+    # different number of times in each (no ties for the two statements to break apart).
+    myfanwy = {1: 1, 2: 3, 5: 2}
+    for n in range(12):
+        body = "The kettle and the cups. " + "Myfanwy smiled. " * myfanwy.get(n, 0)
+        body += "Rain " * (n % 3) + "still " * n
+        other = "The kettle, the cups, the rain and the night."
+        shelve(settings, 1, make_story(f"Tale {n:02d}", sections=[("One", body), ("Two", other)]))
+    reader = QuickReader(settings.database_path)
+    try:
+        for query in ("Myfanwy kettle", "Myfanwy rain cups", "kettle the Myfanwy", "still rain"):
+            plain = await search_sections(reader, 1, query, limit=10)
+            counts = WordCounts(floor=4)
+            fast = await search_sections(reader, 1, query, limit=10, counts=counts)
+            assert fast.common  # the shelf's common words were left out of the ranking
+            assert fast.ranked
+            assert [(h.story_id, h.position) for h in fast.hits] == [
+                (h.story_id, h.position) for h in plain.hits
+            ], query
+            assert [h.snippet for h in fast.hits] == [h.snippet for h in plain.hits]
+    finally:
+        reader.close()
+
+
+async def test_word_counts_are_remembered_then_counted_again(settings):
+    shelve(settings, 1, make_story(sections=[("One", "tea"), ("Two", "tea"), ("Three", "milk")]))
+    now = [0.0]
+    counts = WordCounts(floor=2, ttl=60, clock=lambda: now[0])
+    reader = QuickReader(settings.database_path)
+    try:
+        first = await search_sections(reader, 1, "tea", counts=counts)
+        assert first.common == ("tea",) and not first.ranked
+        asked = counts.queries
+        assert asked == 2  # the shelf's size and the word's count
+        await search_sections(reader, 1, "Tea", counts=counts)
+        assert counts.queries == asked  # remembered, whatever the case typed
+        now[0] = 61.0
+        shelve(settings, 1, make_story("More", sections=[("A", "milk"), ("B", "milk")]))
+        later = await search_sections(reader, 1, "tea", counts=counts)
+        assert counts.queries == asked + 2
+        assert later.common == () and later.ranked  # 2 of 5 sections: it ranks again
+    finally:
+        reader.close()
