@@ -52,6 +52,41 @@ def test_fresh_and_reopened_database_end_at_latest_version(tmp_path):
     assert _version(path) == latest_version()
 
 
+def test_processes_starting_at_once_on_a_new_file_migrate_it_once(tmp_path):
+    """Both read version 0 while a third holds the write lock; once it lets go, the
+    first migrates and the second, in its own transaction, finds nothing to do."""
+    path = tmp_path / "shelf.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    read_version = threading.Barrier(3)
+    errors: list[BaseException] = []
+    original_migrate = migrate
+
+    def start() -> None:
+        conn = connect_sync(path, apply_migrations=False, busy_timeout_ms=10_000)
+        try:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+            read_version.wait()  # both have seen version 0 before either can migrate
+            original_migrate(conn)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    read_version.wait()
+    holder.execute("COMMIT")
+    holder.close()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert _version(path) == latest_version()
+    connect_sync(path).close()  # and the file is whole
+
+
 def test_database_created_by_first_migration_is_upgraded_with_its_data(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)

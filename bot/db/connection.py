@@ -122,30 +122,61 @@ def _register_functions(conn: sqlite3.Connection) -> None:
 
 
 def migrate(conn: sqlite3.Connection, *, target: int | None = None) -> int:
-    """Apply pending migrations in one transaction; return the resulting version."""
+    """Apply pending migrations in one transaction; return the resulting version.
+
+    The version is read inside the write transaction: two processes starting on a
+    new file at once would otherwise both see version 0, and the second would run
+    every migration again once the first had committed ("table already exists").
+    """
     migrations = load_migrations()
     target = len(migrations) if target is None else target
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = _user_version(conn)
     if current > len(migrations):
         raise DatabaseError(
             f"the database is at schema version {current}, newer than this bot knows "
             f"({len(migrations)}); upgrade the bot"
         )
-    pending = [m for m in migrations if current < m.version <= target]
-    if not pending:
+    if current >= target:
         return current
-    # executescript commits anything open first, then runs our BEGIN..COMMIT as one unit.
-    script = "BEGIN IMMEDIATE;\n"
-    script += "\n".join(m.sql for m in pending)
-    script += f"\nPRAGMA user_version = {pending[-1].version};\nCOMMIT;\n"
     try:
-        conn.executescript(script)
+        conn.execute("BEGIN IMMEDIATE")
+        current = _user_version(conn)  # now that no other process can migrate
+        pending = [m for m in migrations if current < m.version <= target]
+        if pending:
+            # executescript would commit the open transaction first: run each
+            # statement of the scripts inside this one instead.
+            for migration in pending:
+                for statement in _statements(migration.sql):
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {pending[-1].version}")
+        conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.rollback()
         raise
+    if not pending:
+        return current
     log.info("database migrated from version %d to %d", current, pending[-1].version)
     return pending[-1].version
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> list[str]:
+    """A migration script's statements, split where SQLite says one is complete
+    (a trigger's body holds semicolons of its own)."""
+    statements: list[str] = []
+    current = ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current)
+            current = ""
+    if current.strip() and not current.strip().startswith("--"):
+        statements.append(current)  # SQLite reports the incomplete statement's error
+    return statements
 
 
 def connect_sync(

@@ -46,7 +46,7 @@ STORY_GONE = "That story is no longer on this server's shelf."
 SHELF_PAGE_SIZE = 10
 SEARCH_HITS = 5
 # Title autocomplete answers kept (each at most 25 short titles).
-TITLE_ANSWERS_KEPT = 2_048
+TITLE_ANSWERS_KEPT = 1_024
 # A suggestion must be at least this similar (rapidfuzz WRatio, 0-100) to be offered.
 SUGGESTION_CUTOFF = 60
 SUGGESTIONS = 3
@@ -143,8 +143,10 @@ class Reader:
         # Title autocomplete answers by (server, levels, typed), with the shelf counter
         # they were read at (needs `versions`: another process may change the shelf).
         self.versions = versions
+        # Kept as tuples of plain values: the garbage collector stops scanning those.
         self._title_answers: OrderedDict[
-            tuple[int, tuple[str, ...] | None, str], tuple[int, list[TitleChoice]]
+            tuple[int, tuple[str, ...] | None, str],
+            tuple[int, tuple[tuple[int, str, RatingLevel], ...]],
         ] = OrderedDict()
         # How many sections hold each searched word: decides which words rank (search).
         self.word_counts = search_db.WordCounts()
@@ -249,14 +251,15 @@ class Reader:
         kept = self._title_answers.get(key)
         if kept is not None and kept[0] == shelf:
             self._title_answers.move_to_end(key)
-            return list(kept[1])
+            return [TitleChoice(*choice) for choice in kept[1]]
         # Read after the counter: the answer is at least as new as `shelf`.
         found = await stories_db.autocomplete_titles(self.quick, place.guild_id, typed, levels)
-        self._title_answers[key] = (shelf, found)
+        answer = tuple((choice.id, choice.title, choice.rating_level) for choice in found)
+        self._title_answers[key] = (shelf, answer)
         self._title_answers.move_to_end(key)
         while len(self._title_answers) > TITLE_ANSWERS_KEPT:
             self._title_answers.popitem(last=False)
-        return list(found)
+        return found
 
     async def section_choices(self, place: Place, title: str, typed: str) -> list[SectionSummary]:
         """Sections for autocomplete; none for a story this channel may not show."""
