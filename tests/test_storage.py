@@ -87,6 +87,31 @@ def test_processes_starting_at_once_on_a_new_file_migrate_it_once(tmp_path):
     connect_sync(path).close()  # and the file is whole
 
 
+def test_processes_opening_a_new_file_at_the_same_moment_both_start(tmp_path):
+    """Turning a new file to WAL while another process does the same: SQLite can
+    answer "locked" at once, without asking the busy handler; start-up waits (within
+    the busy timeout) instead of failing. Raced many times, on fresh files."""
+    for attempt in range(40):
+        path = tmp_path / f"shelf{attempt}.db"
+        go = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def start(path: Path = path, go: threading.Barrier = go) -> None:
+            go.wait()
+            try:
+                connect_sync(path, busy_timeout_ms=5_000).close()
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert errors == [], f"attempt {attempt}: {errors}"
+        assert _version(path) == latest_version()
+
+
 def test_database_created_by_first_migration_is_upgraded_with_its_data(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)

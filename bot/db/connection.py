@@ -9,6 +9,7 @@ import logging
 import re
 import sqlite3
 import stat
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,8 +103,19 @@ def _pragmas(busy_timeout_ms: int) -> tuple[str, ...]:
 
 
 def _configure(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    deadline = time.monotonic() + busy_timeout_ms / 1000
     for pragma in _pragmas(busy_timeout_ms):
-        conn.execute(pragma).close()
+        while True:
+            try:
+                conn.execute(pragma).close()
+                break
+            except sqlite3.OperationalError as error:
+                # Turning a new file to WAL needs it to itself, and SQLite answers
+                # "locked" at once rather than waiting (the busy handler is not asked):
+                # another process starting on the same new file may hold it briefly.
+                if not is_busy(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
     _register_functions(conn)
 
 

@@ -129,8 +129,8 @@ def _too_many_attributes(data: bytes) -> bool:
     for match in _LONG_TAG_RE.finditer(data):
         bare += len(match.group().split()) - 1
     # Every '="' or "='" has an "=" of its own, so a story's few hundred "="
-    # settle it with one count of a single byte, which runs about twice as fast
-    # as counting a pair; the exact count is only made when that is not enough.
+    # settle it with one count of a single byte (at least twice as fast as
+    # counting a pair); the exact count is only made when that is not enough.
     if data.count(b"=") + bare <= MAX_ATTRIBUTES:
         return False
     return data.count(b'="') + data.count(b"='") + bare > MAX_ATTRIBUTES
@@ -153,10 +153,11 @@ _DEPTH_SIGNS = _DepthSigns()
 
 def _depth(data: bytes) -> int:
     """How deep the elements nest, read from the tags alone (an upper bound)."""
-    # One C-speed pass for the tag names, then a dict lookup each: no regex
-    # alternation tried at every "<".
+    # One C-speed pass for the tag names, then a dict lookup each. Counted from
+    # 0, never below: with the flat tags left out of the names, a stray end tag
+    # could otherwise come first and make it -1.
     heads = _TAG_HEAD_RE.findall(data)
-    return max(accumulate(map(_DEPTH_SIGNS.__getitem__, heads)), default=0)
+    return max(accumulate(map(_DEPTH_SIGNS.__getitem__, heads), initial=0))
 
 
 def _flatten(data: bytes) -> bytes:
@@ -266,7 +267,8 @@ _COLLAPSIBLE_RE = re.compile(r"[\t\n\f\r][ \t\n\f\r]*| [ \t\n\f\r]+")
 _EDGE_SPACE = " \t\n\f\r\xa0"
 _ORNAMENT_RE = re.compile(r"(?:[*~#=_\-–—•·◇◆○●❖♦✦✧§]\s*){3,}|#|o+O+o+|O+o+O+|x+X+x+|X+x+X+")
 # What an ornament can start with: a paragraph that starts with anything else
-# (nearly every one) is not stripped and tried against the pattern.
+# (nearly every one) is not stripped and tried against the pattern. One that
+# starts with a space still is, since strip() would take the space off.
 _ORNAMENT_FIRST = frozenset("*~#=_-–—•·◇◆○●❖♦✦✧§oOxX")
 
 
@@ -523,6 +525,7 @@ class _Renderer:
         writer = self.writer
         paragraph_break = writer.paragraph_break
         simple_blocks = _SIMPLE_BLOCKS
+        block_tags = _BLOCK_TAGS
         node = root
         # The elements entered and not yet left, with their tags: the way back up
         # takes them from here rather than asking lexbor for a parent and its tag
@@ -538,7 +541,11 @@ class _Renderer:
                     # one space inside a line, nothing at its start, and their
                     # content never read (is_empty_text_node costs a fifth as much).
                     line = writer._lines[-1]
-                    if line:
+                    # Nor at the end of a block (the "\n" before </p>): the block's
+                    # paragraph break, next, drops space at the end of a line anyway.
+                    if line and not (
+                        open_elements and open_elements[-1][1] in block_tags and node.next is None
+                    ):
                         line.append((writer._style, " ", False))
                 else:
                     content = node.text_content or ""
