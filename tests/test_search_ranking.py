@@ -137,3 +137,17 @@ async def test_word_counts_are_remembered_then_counted_again(settings):
         assert later.common == () and later.ranked  # 2 of 5 sections: it ranks again
     finally:
         reader.close()
+
+
+async def test_one_storys_search_reads_that_story_alone(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    _shelve_all(settings, guild.id)
+    env.bot.reader.word_counts = WordCounts(floor=4)
+
+    common = await reader.slash(general, "search", query="kettle", title="Story 6")
+    ranked = await reader.slash(general, "search", query="Myfanwy kettle", title="Story 5")
+    none_here = await reader.slash(general, "search", query="Myfanwy", title="Story 1")
+
+    assert _hit_lines(common.response.content) == ["Story 6 · 1 · Morning 6", "Story 6 · 2 · Evening 6"]
+    assert _hit_lines(ranked.response.content) == ["Story 5 · 2 · Evening 5"]
+    assert "Nothing found" in none_here.response.content

@@ -161,8 +161,16 @@ async def search_sections(
         dict.fromkeys(phrase.strip('"').lower() for phrase in phrases if phrase in common)
     )
     level_sql, level_params = levels_sql(levels)
-    story_sql = " AND s.id = ?" if story_id is not None else ""
-    story_params = [story_id] if story_id is not None else []
+    story_sql, story_params = "", []
+    if story_id is not None:
+        # A story's sections are one run of ids: the index is read over that run
+        # alone, not through every section holding the words until enough are found
+        # (30 ms for a word in all 30,000 sections, on the event loop).
+        story_sql = (
+            " AND s.id = ? AND f.rowid BETWEEN (SELECT min(id) FROM sections WHERE story_id = ?)"
+            " AND (SELECT max(id) FROM sections WHERE story_id = ?)"
+        )
+        story_params = [story_id] * 3
     details = (
         "s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
         f" snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
