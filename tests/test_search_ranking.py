@@ -9,10 +9,15 @@ floor so a small shelf shows the behaviour a 10,000-story shelf has.
 from __future__ import annotations
 
 import re
+import uuid
+
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot.db.quick import QuickReader
 from bot.db.search import WordCounts, search_sections
-from tests.support import make_story, shelve, spoiler_text
+from tests.support import make_story, shelve, shelve_many, spoiler_text
 
 # Every section holds "kettle"; "Myfanwy" is in three, most often in Story 5's first.
 STORIES = [
@@ -151,3 +156,50 @@ async def test_one_storys_search_reads_that_story_alone(reading_world, settings)
     assert _hit_lines(common.response.content) == ["Story 6 · 1 · Morning 6", "Story 6 · 2 · Evening 6"]
     assert _hit_lines(ranked.response.content) == ["Story 5 · 2 · Evening 5"]
     assert "Nothing found" in none_here.response.content
+
+
+VOCABULARY = ("tea", "kettle", "rain", "door", "Myfanwy", "lantern")
+
+
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    bodies=st.lists(
+        st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=12), min_size=4, max_size=14
+    ),
+    words=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=3),
+)
+async def test_leaving_common_words_out_never_changes_which_sections_match(tmp_path, bodies, words):
+    """Whatever the shelf and the words: the same sections match with and without the
+    counts; hits in shelf order when nothing ranks; every hit holds every word."""
+    database = tmp_path / f"shelf-{uuid.uuid4().hex}.db"
+    stories = [
+        make_story(f"Tale {n:02d}", sections=[("One", " ".join(body)), ("Two", " ".join(body[::-1]))])
+        for n, body in enumerate(bodies)
+    ]
+    shelve_many(database, 1, stories)
+    reader = QuickReader(database)
+    try:
+        query = " ".join(words)
+        plain = await search_sections(reader, 1, query, limit=100)
+        fast = await search_sections(reader, 1, query, limit=100, counts=WordCounts(floor=2))
+    finally:
+        reader.close()
+    event("ranked" if fast.ranked and not fast.common else "mixed" if fast.ranked else "unranked")
+    found = {(hit.story_id, hit.position) for hit in fast.hits}
+    assert found == {(hit.story_id, hit.position) for hit in plain.hits}
+    wanted = {word.lower() for word in words}
+    expected = {
+        (n + 1, position)
+        for n, body in enumerate(bodies)
+        if wanted <= {w.lower() for w in body}
+        for position in (1, 2)
+    }
+    assert found == expected  # a fresh file: story ids from 1
+    if not fast.ranked:
+        order = [(hit.story_id, hit.position) for hit in fast.hits]
+        assert order == sorted(order)
+    for hit in fast.hits:
+        text = hit.snippet.lower()
+        assert all(word.lower() in text for word in words)
