@@ -203,3 +203,15 @@ async def test_leaving_common_words_out_never_changes_which_sections_match(tmp_p
     for hit in fast.hits:
         text = hit.snippet.lower()
         assert all(word.lower() in text for word in words)
+
+
+async def test_the_note_shows_the_typed_words_inert(reading_world, settings):
+    env, guild, general, lounge, reader = reading_world
+    _shelve_all(settings, guild.id)
+    env.bot.reader.word_counts = WordCounts(floor=4)
+
+    result = await reader.slash(general, "search", query="||__kettle__|| **")
+
+    note = result.response.content.split("\n\n")[0]
+    assert note.startswith("-# “\\_\\_kettle\\_\\_” is in most sections")
+    assert "||" not in note and "**" not in note
