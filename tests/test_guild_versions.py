@@ -76,7 +76,9 @@ async def test_a_rating_lowered_in_another_process_is_enforced_at_once(reading_w
 
     conn = _other_process(settings)
     try:
-        conn.execute("UPDATE guild_settings SET max_rating = 'teen' WHERE guild_id = ?", (guild.id,))
+        conn.execute(
+            "UPDATE guild_settings SET max_rating = 'teen' WHERE guild_id = ?", (guild.id,)
+        )
     finally:
         conn.close()
 
@@ -104,8 +106,11 @@ async def test_title_autocomplete_follows_another_process(reading_world, setting
 
     conn = _other_process(settings)
     try:
-        conn.execute("UPDATE stories SET title = 'Coffee at Five', title_key = 'coffee at five'"
-                     " WHERE id = ?", (first.id,))
+        conn.execute(
+            "UPDATE stories SET title = 'Coffee at Five', title_key = 'coffee at five'"
+            " WHERE id = ?",
+            (first.id,),
+        )
         assert await titles("tea") == ["Tea for Two"]
         conn.execute("UPDATE stories SET rating_level = 'explicit' WHERE title = 'Tea for Two'")
         assert await titles("tea") == []  # no longer shown in an ordinary channel

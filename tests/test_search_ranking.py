@@ -24,7 +24,10 @@ STORIES = [
     make_story(
         f"Story {n}",
         sections=[
-            (f"Morning {n}", f"The kettle sang in house {n}." + (" Myfanwy came." if n == 3 else "")),
+            (
+                f"Morning {n}",
+                f"The kettle sang in house {n}." + (" Myfanwy came." if n == 3 else ""),
+            ),
             (
                 f"Evening {n}",
                 f"The kettle cooled in house {n}."
@@ -153,7 +156,10 @@ async def test_one_storys_search_reads_that_story_alone(reading_world, settings)
     ranked = await reader.slash(general, "search", query="Myfanwy kettle", title="Story 5")
     none_here = await reader.slash(general, "search", query="Myfanwy", title="Story 1")
 
-    assert _hit_lines(common.response.content) == ["Story 6 · 1 · Morning 6", "Story 6 · 2 · Evening 6"]
+    assert _hit_lines(common.response.content) == [
+        "Story 6 · 1 · Morning 6",
+        "Story 6 · 2 · Evening 6",
+    ]
     assert _hit_lines(ranked.response.content) == ["Story 5 · 2 · Evening 5"]
     assert "Nothing found" in none_here.response.content
 
@@ -175,7 +181,9 @@ async def test_leaving_common_words_out_never_changes_which_sections_match(tmp_p
     counts; hits in shelf order when nothing ranks; every hit holds every word."""
     database = tmp_path / f"shelf-{uuid.uuid4().hex}.db"
     stories = [
-        make_story(f"Tale {n:02d}", sections=[("One", " ".join(body)), ("Two", " ".join(body[::-1]))])
+        make_story(
+            f"Tale {n:02d}", sections=[("One", " ".join(body)), ("Two", " ".join(body[::-1]))]
+        )
         for n, body in enumerate(bodies)
     ]
     shelve_many(database, 1, stories)

@@ -96,7 +96,9 @@ def test_processes_opening_a_new_file_at_the_same_moment_both_start(tmp_path):
         go = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def start(path: Path = path, go: threading.Barrier = go) -> None:
+        def start(
+            path: Path = path, go: threading.Barrier = go, errors: list[BaseException] = errors
+        ) -> None:
             go.wait()
             try:
                 connect_sync(path, busy_timeout_ms=5_000).close()

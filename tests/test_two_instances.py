@@ -143,9 +143,7 @@ def test_two_instances_share_one_shelf(tmp_path: Path):
         await steps.turn(3)
         second_read = await reader.slash(channel, "read", title=TITLE)
         seen["second emoji"] = [r.emoji for r in second_read.response.message.reactions]
-        await _readers_react(
-            env, guild, channel, second_read.response.message, ("👍", "🎉"), "b"
-        )
+        await _readers_react(env, guild, channel, second_read.response.message, ("👍", "🎉"), "b")
         steps.done(3)
         # 5: the settings the other instance saved are the ones shown here.
         await steps.turn(5)

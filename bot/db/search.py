@@ -176,8 +176,9 @@ async def search_sections(
         f" snippet(section_fts, 0, '{MATCH_START}', '{MATCH_END}', '…', 24)"
     )
     if not ranking:
-        # Nothing to rank by: the first `limit` sections holding every word, each
-        # snippet built only for a row that is shown (no ORDER BY, so LIMIT stops early).
+        # Nothing to rank by: the first `limit` sections holding every word. Rowid
+        # order is the index's own, so LIMIT stops the scan early and a snippet is
+        # built only for a row that is shown.
         rows = await fetch_all(
             db,
             f"SELECT {details} FROM section_fts f"

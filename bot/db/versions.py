@@ -45,7 +45,9 @@ class GuildVersions:
         if known is None:
             self.reads += 1
             row = await fetch_one(
-                self.db, "SELECT shelf, settings FROM guild_versions WHERE guild_id = ?", (guild_id,)
+                self.db,
+                "SELECT shelf, settings FROM guild_versions WHERE guild_id = ?",
+                (guild_id,),
             )
             known = GuildVersion(int(row[0]), int(row[1])) if row else GuildVersion()
             if len(self._known) >= 10_000:

@@ -143,10 +143,10 @@ class Reader:
         # Title autocomplete answers by (server, levels, typed), with the shelf counter
         # they were read at (needs `versions`: another process may change the shelf).
         self.versions = versions
-        # Kept as tuples of plain values: the garbage collector stops scanning those.
+        # Kept as tuples of ints and strings, which the garbage collector stops scanning.
         self._title_answers: OrderedDict[
             tuple[int, tuple[str, ...] | None, str],
-            tuple[int, tuple[tuple[int, str, RatingLevel], ...]],
+            tuple[int, tuple[tuple[int, str, str], ...]],
         ] = OrderedDict()
         # How many sections hold each searched word: decides which words rank (search).
         self.word_counts = search_db.WordCounts()
@@ -251,10 +251,10 @@ class Reader:
         kept = self._title_answers.get(key)
         if kept is not None and kept[0] == shelf:
             self._title_answers.move_to_end(key)
-            return [TitleChoice(*choice) for choice in kept[1]]
+            return [TitleChoice(n, title, RatingLevel(level)) for n, title, level in kept[1]]
         # Read after the counter: the answer is at least as new as `shelf`.
         found = await stories_db.autocomplete_titles(self.quick, place.guild_id, typed, levels)
-        answer = tuple((choice.id, choice.title, choice.rating_level) for choice in found)
+        answer = tuple((choice.id, choice.title, choice.rating_level.value) for choice in found)
         self._title_answers[key] = (shelf, answer)
         self._title_answers.move_to_end(key)
         while len(self._title_answers) > TITLE_ANSWERS_KEPT:
