@@ -110,6 +110,14 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
+        if get("DATABASE_URL") is not None:
+            # Ignoring it would leave each machine writing a shelf of its own while the
+            # operator believes they share one database server.
+            raise SettingsError(
+                "DATABASE_URL is set, but this version of Storyshelf keeps the shelf in "
+                "SQLite only (DATABASE_PATH); it cannot use a database server yet. Unset "
+                "DATABASE_URL; processes on one machine can share one DATABASE_PATH file"
+            )
         # Every default is written once, on the fields: an unset variable takes it.
         default = cls()
         return cls(

@@ -185,6 +185,24 @@ def test_each_login_failure_is_one_line_and_nonzero(
     assert "secret.token.value" not in err
 
 
+def test_a_database_url_is_refused_not_ignored(clean_env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DISCORD_TOKEN", "secret.token.value")
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "shelf.db"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://storyshelf:pw@db.example/shelf")
+
+    async def never(self, token):
+        raise AssertionError("logged in although the database named is not the one used")
+
+    monkeypatch.setattr(discord.http.HTTPClient, "static_login", never)
+    assert main([]) == 2
+
+    err = capsys.readouterr().err
+    assert len(_failure_lines(err)) == 1 and "Traceback" not in err
+    assert "DATABASE_URL is set" in err and "SQLite only" in err
+    assert "pw@db.example" not in err  # the address (and its password) is not repeated
+    assert not (tmp_path / "shelf.db").exists()  # nothing was created
+
+
 def _unwritable_folder(tmp_path: Path, kind: str) -> Path:
     if kind == "read-only folder":
         if os.geteuid() == 0:
