@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -50,10 +51,17 @@ def _shelve_all(settings, guild_id):
         shelve(settings, guild_id, story)
 
 
-async def test_words_in_most_sections_give_the_first_sections_and_say_so(reading_world, settings):
+@pytest.fixture
+def small_floor_world(reading_world, settings):
+    """The shelf above, with the ranking floor lowered to 4 sections (13 on the shelf)."""
     env, guild, general, lounge, reader = reading_world
     _shelve_all(settings, guild.id)
     env.bot.reader.word_counts = WordCounts(floor=4)
+    return reading_world
+
+
+async def test_words_in_most_sections_give_the_first_sections_and_say_so(small_floor_world):
+    env, guild, general, lounge, reader = small_floor_world
 
     result = await reader.slash(general, "search", query="KETTLE")
 
@@ -75,10 +83,8 @@ async def test_words_in_most_sections_give_the_first_sections_and_say_so(reading
     assert "Myfanwy came" in spoiler_text(general.last_message.content)
 
 
-async def test_a_rare_word_ranks_and_the_common_word_still_filters(reading_world, settings):
-    env, guild, general, lounge, reader = reading_world
-    _shelve_all(settings, guild.id)
-    env.bot.reader.word_counts = WordCounts(floor=4)
+async def test_a_rare_word_ranks_and_the_common_word_still_filters(small_floor_world):
+    env, guild, general, lounge, reader = small_floor_world
 
     result = await reader.slash(general, "search", query="Myfanwy kettle")
 
@@ -147,10 +153,8 @@ async def test_word_counts_are_remembered_then_counted_again(settings):
         reader.close()
 
 
-async def test_one_storys_search_reads_that_story_alone(reading_world, settings):
-    env, guild, general, lounge, reader = reading_world
-    _shelve_all(settings, guild.id)
-    env.bot.reader.word_counts = WordCounts(floor=4)
+async def test_one_storys_search_reads_that_story_alone(small_floor_world):
+    env, guild, general, lounge, reader = small_floor_world
 
     common = await reader.slash(general, "search", query="kettle", title="Story 6")
     ranked = await reader.slash(general, "search", query="Myfanwy kettle", title="Story 5")
@@ -213,10 +217,8 @@ async def test_leaving_common_words_out_never_changes_which_sections_match(tmp_p
         assert all(word.lower() in text for word in words)
 
 
-async def test_the_note_shows_the_typed_words_inert(reading_world, settings):
-    env, guild, general, lounge, reader = reading_world
-    _shelve_all(settings, guild.id)
-    env.bot.reader.word_counts = WordCounts(floor=4)
+async def test_the_note_shows_the_typed_words_inert(small_floor_world):
+    env, guild, general, lounge, reader = small_floor_world
 
     result = await reader.slash(general, "search", query="||__kettle__|| **")
 
