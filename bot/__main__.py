@@ -179,6 +179,8 @@ def _prepare_database(settings: Settings) -> int | None:
     """Check the database before logging in: an exit status after one line, or None."""
     from bot.db.connection import DatabaseError, connect_sync
 
+    if settings.database_url:
+        return _prepare_server(settings.database_url)
     try:
         check_database_folder(settings.database_path)
         # A wrong DATABASE_PATH costs no Discord session, and the file it names
@@ -189,10 +191,28 @@ def _prepare_database(settings: Settings) -> int | None:
     return None
 
 
+def _prepare_server(url: str) -> int | None:
+    """Reach the PostgreSQL server and migrate it before logging in (one line if not)."""
+    from bot.db.connection import DatabaseError
+    from bot.db.pg import check_server
+
+    try:
+        asyncio.run(check_server(url))
+    except DatabaseError as error:
+        return _fail(str(error))
+    return None
+
+
 def _startup_line(settings: Settings) -> str:
     source = f"settings from {settings.env_file}" if settings.env_file else "no .env found"
     scope = f"guild {settings.dev_guild_id}" if settings.dev_guild_id else "global"
-    return f"database {settings.database_path}; {source}; commands: {scope}"
+    if settings.database_url:
+        from bot.db.pg import describe_url
+
+        database = f"PostgreSQL {describe_url(settings.database_url)}"
+    else:
+        database = f"database {settings.database_path}"
+    return f"{database}; {source}; commands: {scope}"
 
 
 def run_bot(settings: Settings) -> int:

@@ -27,7 +27,7 @@ def has_cjk(text: str) -> bool:
     return CJK_RUN.search(text) is not None
 
 
-def _pairs(run: str) -> list[str]:
+def pairs(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
     return [run[i : i + 2] for i in range(len(run) - 1)]
@@ -35,7 +35,7 @@ def _pairs(run: str) -> list[str]:
 
 def grams(text: str) -> str:
     """The CJK runs of `text` as space-separated bigrams ("" when there are none)."""
-    return " ".join(pair for run in CJK_RUN.findall(text) for pair in _pairs(run))
+    return " ".join(pair for run in CJK_RUN.findall(text) for pair in pairs(run))
 
 
 def query_grams(text: str) -> str | None:
@@ -50,5 +50,5 @@ def query_grams(text: str) -> str | None:
         if len(run) == 1:
             parts.append(f'"{run}"*')
         else:
-            parts.append('"' + " ".join(_pairs(run)) + '"')
+            parts.append('"' + " ".join(pairs(run)) + '"')
     return " ".join(parts)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import gc
 import logging
 import pkgutil
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.command_sync import sync_commands
-from bot.db.connection import close_database, open_database
+from bot.db.backend import Backend, open_backend
 from bot.db.guild_settings import GuildSettingsStore
-from bot.db.quick import QuickReader
+from bot.db.pg import PgDatabase
 from bot.db.versions import GuildVersions
 from bot.emoji import emoji_key
 from bot.feedback import FeedbackRecorder
@@ -87,13 +87,13 @@ class Storyshelf(commands.AutoShardedBot):
         )
         self.settings = settings
         self.synced_commands = False
-        self._db: aiosqlite.Connection | None = None
+        self._db: aiosqlite.Connection | PgDatabase | None = None
         self._guild_settings: GuildSettingsStore | None = None
         self._feedback: FeedbackRecorder | None = None
         self._reader: Reader | None = None
         self._librarian: Librarian | None = None
         self._progress: ProgressBook | None = None
-        self._quick: QuickReader | None = None
+        self._backend: Backend | None = None
         self._clubs: ClubService | None = None
         self._reconciler: Reconciler | None = None
 
@@ -101,7 +101,7 @@ class Storyshelf(commands.AutoShardedBot):
     # says so plainly instead of failing on None somewhere deeper.
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> Any:  # aiosqlite.Connection or PgDatabase (bot.db.pg)
         return _ready(self._db, "the database")
 
     @property
@@ -138,17 +138,21 @@ class Storyshelf(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         settings = self.settings
-        db = self._db = await open_database(
-            settings.database_path, busy_timeout_ms=settings.busy_timeout_ms
-        )
-        quick = self._quick = QuickReader(settings.database_path)
+        backend = self._backend = await open_backend(settings)
+        db = self._db = backend.db
+        quick = backend.quick
         # What this process remembers of a server (settings, title choices) is checked
         # against the server's counters, so another process's change is seen at once.
         versions = GuildVersions(quick)
         store = self._guild_settings = GuildSettingsStore(db, versions=versions)
         # The bot drives the writer's heartbeat (below), so the recorder runs no timer.
         recorder = self._feedback = FeedbackRecorder(
-            db, flush_interval=None, shutdown_budget=settings.shutdown_budget
+            db,
+            flush_interval=None,
+            shutdown_budget=settings.shutdown_budget,
+            # Events that could not be written are kept in a journal file: beside the
+            # SQLite file, or at DATABASE_PATH's place when the shelf is on a server.
+            database_path=settings.database_path if settings.database_url else None,
         )
         await recorder.start()
         self._heartbeat.change_interval(seconds=settings.feedback_flush_interval)
@@ -258,12 +262,10 @@ class Storyshelf(commands.AutoShardedBot):
                 log.exception(
                     "reading progress of %d readers was not written", self._progress.pending
                 )
-        if self._quick is not None:
-            quick, self._quick = self._quick, None
-            quick.close()
-        if self._db is not None:
-            db, self._db = self._db, None
-            await close_database(db)
+        self._db = None
+        if self._backend is not None:
+            backend, self._backend = self._backend, None
+            await backend.close()
 
     async def close(self) -> None:
         # Cogs unload first, while Discord's HTTP session is open: the reading cog

@@ -52,6 +52,9 @@ PROJECT_ROOT = find_project_root()
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 class SettingsError(ValueError):
     """A configuration value is present but unusable."""
 
@@ -60,6 +63,9 @@ class SettingsError(ValueError):
 class Settings:
     token: str | None = field(default=None, repr=False)
     database_path: Path = DEFAULT_DATABASE_PATH
+    # PostgreSQL (postgresql://…) instead of the SQLite file: one shelf for processes
+    # on several machines. DATABASE_PATH still places this process's feedback journal.
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
@@ -110,19 +116,20 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
-        if get("DATABASE_URL") is not None:
-            # Ignoring it would leave each machine writing a shelf of its own while the
-            # operator believes they share one database server.
+        database_url = get("DATABASE_URL")
+        if database_url is not None and not database_url.startswith(_POSTGRES_SCHEMES):
+            # Said without the address itself: it may carry a password.
             raise SettingsError(
-                "DATABASE_URL is set, but this version of Storyshelf keeps the shelf in "
-                "SQLite only (DATABASE_PATH); it cannot use a database server yet. Unset "
-                "DATABASE_URL; processes on one machine can share one DATABASE_PATH file"
+                "DATABASE_URL must start with postgresql:// (PostgreSQL is the only "
+                "database server Storyshelf uses); unset it to keep the shelf in the "
+                "SQLite file at DATABASE_PATH"
             )
         # Every default is written once, on the fields: an unset variable takes it.
         default = cls()
         return cls(
             token=get("DISCORD_TOKEN"),
             database_path=resolve_path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH, root),
+            database_url=database_url,
             dev_guild_id=_int_or_none("DEV_GUILD_ID", get("DEV_GUILD_ID")),
             log_level=(get("LOG_LEVEL") or default.log_level).upper(),
             max_upload_bytes=_int_or_none("MAX_UPLOAD_BYTES", get("MAX_UPLOAD_BYTES"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import discord
@@ -14,6 +15,7 @@ from bot.db.connection import is_busy
 from bot.errors import UserFacingError
 from bot.settings import Settings
 from bot.story import StoryFileError
+from tests import pg
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SAMPLE = CORPUS / "a_week_in_the_life.txt"
@@ -33,13 +35,51 @@ def no_developer_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORYSHELF_ENV_FILE", os.devnull)
 
 
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[bool]:
+    """With TEST_DATABASE_URL, the migrated template every test's database copies."""
+    if not pg.enabled():
+        yield False
+        return
+    pg.prepare_template()
+    try:
+        yield True
+    finally:
+        pg.drop_template()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this test, or None (SQLite) without TEST_DATABASE_URL."""
+    if not pg.enabled():
+        yield None
+        return
+    request.getfixturevalue("pg_template")
+    name = pg.create_database()
+    try:
+        yield pg.with_database(pg.TEST_DATABASE_URL or "", name)
+    finally:
+        pg.drop_database(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
     return Settings(
         token=None,
         database_path=tmp_path / "storyshelf.db",
+        database_url=database_url,
         shard_count=1,
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, tests of SQLite itself (its files, locks, pragmas) skip."""
+    if not pg.enabled():
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself; this is the PostgreSQL pass")
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ def shelve(settings: Settings, guild_id: int, story: ParsedStory | Path) -> Stor
         from bot.parsing import parse_story
 
         story = parse_story(story.read_bytes(), story.name)
+    if settings.database_url:
+        return shelve_many(settings, guild_id, [story])[0]
     conn = connect_sync(settings.database_path)
     try:
         return insert_story(conn, guild_id, story)
@@ -95,6 +97,8 @@ def shelve_many(
     path: Settings | Path, guild_id: int, stories: Iterable[ParsedStory]
 ) -> list[StoredStory]:
     """Put many stories on a guild's shelf through the importer's path, on one connection."""
+    if isinstance(path, Settings) and path.database_url:
+        return _shelve_pg(path.database_url, guild_id, list(stories))
     database = path.database_path if isinstance(path, Settings) else path
     conn = connect_sync(database)
     try:
@@ -103,12 +107,55 @@ def shelve_many(
         conn.close()
 
 
+def _shelve_pg(url: str, guild_id: int, stories: list[ParsedStory]) -> list[StoredStory]:
+    from bot.db.pg import open_pg
+    from bot.db.stories import store_story_pg
+    from tests import pg
+
+    async def store() -> list[StoredStory]:
+        db = await open_pg(url)
+        try:
+            return [await store_story_pg(db, guild_id, story, user_id=None) for story in stories]
+        finally:
+            await db.close()
+
+    return pg.run_async(store)
+
+
 def query(settings: Settings, sql: str, *params: object) -> list[tuple]:
+    """Rows from the test's database (SQLite or PostgreSQL), SQLite placeholders."""
+    if settings.database_url:
+        from tests import pg
+
+        return pg.query(settings.database_url, sql, params)
     conn = connect_sync(settings.database_path, apply_migrations=False)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def execute(settings: Settings, sql: str, *params: object) -> None:
+    """A change made behind the bot's back (another process, an operator's tool)."""
+    if settings.database_url:
+        from tests import pg
+
+        pg.query(settings.database_url, sql, params)
+        return
+    conn = connect_sync(settings.database_path, apply_migrations=False)
+    try:
+        conn.execute(sql, params)
+    finally:
+        conn.close()
+
+
+def search_rows(settings: Settings, word: str) -> int:
+    """How many sections the full-text index finds `word` in."""
+    if settings.database_url:
+        sql = "SELECT count(*) FROM sections WHERE search @@ plainto_tsquery('storyshelf', ?)"
+    else:
+        sql = "SELECT count(*) FROM section_fts WHERE section_fts MATCH ?"
+    return int(query(settings, sql, word)[0][0])
 
 
 def spoiler_text(content: str) -> str:

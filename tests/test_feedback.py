@@ -151,6 +151,7 @@ async def test_story_card_shows_feedback_totals(world, settings):
     assert _field_values(card)["Feedback"] == f"{FIRE} 2 — 2 reactions from 2 readers"
 
 
+@pytest.mark.sqlite_only  # holds SQLite's write lock
 async def test_failed_flush_loses_nothing(world, settings):
     env, guild, channel, alice, bob = world
     excerpt = (await alice.slash(channel, "read", title="Tea at Five")).response.message

@@ -1,57 +1,50 @@
 """What one process remembers about a server follows changes made by any other.
 
-Each "other process" here is a connection of its own on the same SQLite file, as
-another shard group or the command line would have: the bot is never told.
+Each "other process" here is a connection of its own on the same database (the
+SQLite file, or the PostgreSQL database on that pass), as another shard group or the
+command line would have: the bot is never told.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import pytest
 
-from bot.db.connection import connect_sync
 from bot.db.quick import QuickReader
 from bot.db.versions import GuildVersion, GuildVersions
 from bot.story import RatingLevel
-from tests.support import make_story, shelve, spoiler_text
+from tests.support import execute, make_story, query, shelve, spoiler_text
 
 
-def _other_process(settings) -> sqlite3.Connection:
-    return connect_sync(settings.database_path)
-
-
-def _versions(conn: sqlite3.Connection, guild_id: int) -> tuple[int, int]:
-    row = conn.execute(
-        "SELECT shelf, settings FROM guild_versions WHERE guild_id = ?", (guild_id,)
-    ).fetchone()
-    return (row[0], row[1]) if row else (0, 0)
+def _versions(settings, guild_id: int) -> tuple[int, int]:
+    rows = query(
+        settings, "SELECT shelf, settings FROM guild_versions WHERE guild_id = ?", guild_id
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
 def test_every_change_a_cache_depends_on_bumps_its_counter(settings):
-    conn = _other_process(settings)
-    try:
-        stored = shelve(settings, 5, make_story("Tea at Five"))
-        assert _versions(conn, 5) == (1, 0)
-        conn.execute("UPDATE stories SET title = 'Tea at Six' WHERE id = ?", (stored.id,))
-        assert _versions(conn, 5) == (2, 0)
-        conn.execute("UPDATE stories SET rating_level = 'mature' WHERE id = ?", (stored.id,))
-        assert _versions(conn, 5) == (3, 0)
-        # What no cache holds (a summary) leaves the counter alone.
-        conn.execute("UPDATE stories SET summary = 'new' WHERE id = ?", (stored.id,))
-        assert _versions(conn, 5) == (3, 0)
-        conn.execute("UPDATE stories SET guild_id = 6 WHERE id = ?", (stored.id,))
-        assert _versions(conn, 5) == (4, 0) and _versions(conn, 6) == (1, 0)
-        conn.execute("DELETE FROM stories WHERE id = ?", (stored.id,))
-        assert _versions(conn, 6) == (2, 0)
-        conn.execute("INSERT INTO guild_settings (guild_id, max_rating) VALUES (5, 'general')")
-        conn.execute("UPDATE guild_settings SET moderator_notes = 'hi' WHERE guild_id = 5")
-        assert _versions(conn, 5) == (4, 2)
-        conn.execute("DELETE FROM guild_settings WHERE guild_id = 5")
-        assert _versions(conn, 5) == (4, 3)
-        assert _versions(conn, 7) == (0, 0)  # a server never changed has no row
-    finally:
-        conn.close()
+    stored = shelve(settings, 5, make_story("Tea at Five"))
+    assert _versions(settings, 5) == (1, 0)
+    execute(settings, "UPDATE stories SET title = 'Tea at Six' WHERE id = ?", stored.id)
+    assert _versions(settings, 5) == (2, 0)
+    execute(settings, "UPDATE stories SET rating_level = 'mature' WHERE id = ?", stored.id)
+    assert _versions(settings, 5) == (3, 0)
+    # What no cache holds (a summary) leaves the counter alone.
+    execute(settings, "UPDATE stories SET summary = 'new' WHERE id = ?", stored.id)
+    assert _versions(settings, 5) == (3, 0)
+    execute(settings, "UPDATE stories SET guild_id = 6 WHERE id = ?", stored.id)
+    assert _versions(settings, 5) == (4, 0) and _versions(settings, 6) == (1, 0)
+    execute(settings, "DELETE FROM stories WHERE id = ?", stored.id)
+    assert _versions(settings, 6) == (2, 0)
+    execute(settings, "INSERT INTO guild_settings (guild_id, max_rating) VALUES (5, 'general')")
+    execute(settings, "UPDATE guild_settings SET moderator_notes = 'hi' WHERE guild_id = 5")
+    assert _versions(settings, 5) == (4, 2)
+    execute(settings, "DELETE FROM guild_settings WHERE guild_id = 5")
+    assert _versions(settings, 5) == (4, 3)
+    assert _versions(settings, 7) == (0, 0)  # a server never changed has no row
 
 
+@pytest.mark.sqlite_only  # PRAGMA data_version; PostgreSQL reads the row at every use
 async def test_a_quiet_database_is_not_read_again(settings):
     shelve(settings, 5, make_story())
     reader = QuickReader(settings.database_path)
@@ -74,13 +67,7 @@ async def test_a_rating_lowered_in_another_process_is_enforced_at_once(reading_w
     allowed = await reader.slash(general, "read", title="Grown Up")
     assert "The kettle sang" in spoiler_text(allowed.response.content)
 
-    conn = _other_process(settings)
-    try:
-        conn.execute(
-            "UPDATE guild_settings SET max_rating = 'teen' WHERE guild_id = ?", (guild.id,)
-        )
-    finally:
-        conn.close()
+    execute(settings, "UPDATE guild_settings SET max_rating = 'teen' WHERE guild_id = ?", guild.id)
 
     refused = await reader.slash(general, "read", title="Grown Up")
     assert refused.ephemeral
@@ -104,18 +91,14 @@ async def test_title_autocomplete_follows_another_process(reading_world, setting
     shelve(settings, guild.id, make_story("Tea for Two"))
     assert await titles("tea") == ["Tea at Five", "Tea for Two"]
 
-    conn = _other_process(settings)
-    try:
-        conn.execute(
-            "UPDATE stories SET title = 'Coffee at Five', title_key = 'coffee at five'"
-            " WHERE id = ?",
-            (first.id,),
-        )
-        assert await titles("tea") == ["Tea for Two"]
-        conn.execute("UPDATE stories SET rating_level = 'explicit' WHERE title = 'Tea for Two'")
-        assert await titles("tea") == []  # no longer shown in an ordinary channel
-        assert await titles("co") == ["Coffee at Five"]
-        conn.execute("DELETE FROM stories WHERE id = ?", (first.id,))
-        assert await titles("co") == []
-    finally:
-        conn.close()
+    execute(
+        settings,
+        "UPDATE stories SET title = 'Coffee at Five', title_key = 'coffee at five' WHERE id = ?",
+        first.id,
+    )
+    assert await titles("tea") == ["Tea for Two"]
+    execute(settings, "UPDATE stories SET rating_level = 'explicit' WHERE title = 'Tea for Two'")
+    assert await titles("tea") == []  # no longer shown in an ordinary channel
+    assert await titles("co") == ["Coffee at Five"]
+    execute(settings, "DELETE FROM stories WHERE id = ?", first.id)
+    assert await titles("co") == []

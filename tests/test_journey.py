@@ -158,7 +158,6 @@ async def test_removing_a_story_removes_its_progress(reading_world, settings):
     shelve(settings, guild.id, make_story("Gone Soon"))
     await reader.slash(general, "read", title="Gone Soon")
     await env.bot.progress.flush()
-    query(settings, "PRAGMA foreign_keys = ON")
     conn_rows = query(settings, "SELECT count(*) FROM reading_progress")
     assert conn_rows == [(1,)]
 

@@ -10,7 +10,7 @@ import simcord
 
 from bot.parsing import parse_story
 from tests.conftest import corpus_file
-from tests.support import make_story, query, set_nsfw, shelve, spoiler_text
+from tests.support import make_story, query, search_rows, set_nsfw, shelve, spoiler_text
 
 SAMPLE_TITLE = "A Week in the Life"
 
@@ -215,9 +215,7 @@ async def test_remove_hands_over_export_then_deletes_everything(world, settings)
 
     for table in ("stories", "sections", "excerpt_posts", "reactions"):
         assert _count(settings, table) == 0, table
-    assert query(settings, "SELECT count(*) FROM section_fts WHERE section_fts MATCH 'kettle'") == [
-        (0,)
-    ]
+    assert search_rows(settings, "kettle") == 0
     assert query(settings, "SELECT action FROM audit_log") == [("add",), ("remove",)]
     gone = await reader.click(channel.last_message, label="Next section ⏭")
     assert gone.ephemeral and "no longer on this server's shelf" in gone.response.content

@@ -392,6 +392,7 @@ def test_restore_round_trips_and_keeps_what_it_replaced(tmp_path, capsys):
     assert query(Settings(database_path=fresh), "SELECT title FROM stories") == [("Tea at Five",)]
 
 
+@pytest.mark.sqlite_only  # backup/restore copy the SQLite file
 async def test_restore_refuses_while_the_bot_has_the_database_open(simcord_env, settings, tmp_path):
     shelve(settings, 1, make_story("Tea at Five"))
     backup = tmp_path / "backup.db"

@@ -6,6 +6,7 @@ from bot.db.guild_settings import DEFAULT_FEEDBACK_EMOJI
 from bot.story import RatingLevel
 from tests.conftest import corpus_file
 from tests.support import (
+    execute,
     make_story,
     outside_spoiler,
     query,
@@ -178,11 +179,7 @@ async def test_button_for_removed_story_answers_politely(reading_world, settings
     await reader.slash(general, "read", title="Long Road")
     conn_rows = query(settings, "SELECT id FROM stories")
     assert conn_rows == [(stored.id,)]
-    from bot.db.connection import connect_sync
-
-    conn = connect_sync(settings.database_path)
-    conn.execute("DELETE FROM stories WHERE id = ?", (stored.id,))
-    conn.close()
+    execute(settings, "DELETE FROM stories WHERE id = ?", stored.id)
 
     result = await reader.click(general.last_message, label="Next page ▶")
 

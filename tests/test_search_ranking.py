@@ -60,6 +60,7 @@ def small_floor_world(reading_world, settings):
     return reading_world
 
 
+@pytest.mark.sqlite_only  # FTS5's bm25 cost for common words
 async def test_words_in_most_sections_give_the_first_sections_and_say_so(small_floor_world):
     env, guild, general, lounge, reader = small_floor_world
 
@@ -83,6 +84,7 @@ async def test_words_in_most_sections_give_the_first_sections_and_say_so(small_f
     assert "Myfanwy came" in spoiler_text(general.last_message.content)
 
 
+@pytest.mark.sqlite_only  # FTS5's bm25 cost for common words
 async def test_a_rare_word_ranks_and_the_common_word_still_filters(small_floor_world):
     env, guild, general, lounge, reader = small_floor_world
 
@@ -106,6 +108,7 @@ async def test_below_the_floor_every_word_ranks_as_bm25_ranks_it(reading_world, 
     assert len(_hit_lines(result.response.content)) == 5
 
 
+@pytest.mark.sqlite_only  # FTS5's bm25 cost for common words
 async def test_ranking_without_the_common_words_is_bm25s_ranking(settings):
     """Leaving out words bm25 weighs at 1e-6 gives the order bm25 gives, on a real file."""
     # "kettle", "the", "cups" in every section, "rain" in most; "Myfanwy" in three, a
@@ -132,6 +135,7 @@ async def test_ranking_without_the_common_words_is_bm25s_ranking(settings):
         reader.close()
 
 
+@pytest.mark.sqlite_only  # FTS5's bm25 cost for common words
 async def test_word_counts_are_remembered_then_counted_again(settings):
     shelve(settings, 1, make_story(sections=[("One", "tea"), ("Two", "tea"), ("Three", "milk")]))
     now = [0.0]
@@ -217,6 +221,7 @@ async def test_leaving_common_words_out_never_changes_which_sections_match(tmp_p
         assert all(word.lower() in text for word in words)
 
 
+@pytest.mark.sqlite_only  # FTS5's bm25 cost for common words
 async def test_the_note_shows_the_typed_words_inert(small_floor_world):
     env, guild, general, lounge, reader = small_floor_world
 

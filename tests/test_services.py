@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.db.connection import close_database, open_database
+from bot.db.backend import open_backend
 from bot.db.guild_settings import GuildSettingsStore
-from bot.db.quick import QuickReader
 from bot.errors import RatingRefused, UnknownStory, UserFacingError
 from bot.services.librarian import Librarian, parse_feedback_emoji
 from bot.services.progress import ProgressBook
@@ -21,8 +20,8 @@ RESTRICTED = Place(GUILD, nsfw=True, user_id=7)
 
 @pytest.fixture
 async def services(settings):
-    db = await open_database(settings.database_path, busy_timeout_ms=settings.busy_timeout_ms)
-    quick = QuickReader(settings.database_path)
+    backend = await open_backend(settings)
+    db, quick = backend.db, backend.quick
     store = GuildSettingsStore(db)
     reader = Reader(db, store, quick=quick)
     changed: list[int] = []
@@ -39,8 +38,7 @@ async def services(settings):
     try:
         yield reader, librarian, ProgressBook(db), changed
     finally:
-        quick.close()
-        await close_database(db)
+        await backend.close()
 
 
 async def test_reader_opens_pages_and_gates_by_channel(services, settings):

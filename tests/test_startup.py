@@ -16,7 +16,7 @@ import pytest
 from bot.__main__ import main
 from bot.db.connection import latest_version
 from bot.settings import ENV_FILE_VARIABLE, PROJECT_ROOT, Settings, find_project_root
-from tests.support import restart
+from tests.support import query, restart
 
 
 def _command_syncs(env) -> list:
@@ -51,8 +51,11 @@ async def test_second_start_on_same_database_does_not_sync_again(simcord_env, se
     reader = guild.add_member(simcord_env.create_user("reader"))
     result = await reader.slash(channel, "help")
     assert result.response.embeds[0].title == "Storyshelf"
-    with sqlite3.connect(settings.database_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+    if settings.database_url:
+        assert query(settings, "SELECT version FROM storyshelf_schema") == [(latest_version(),)]
+    else:
+        with sqlite3.connect(settings.database_path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
 
 
 # --- from the README to a running bot: configuration and start-up failures ----------
@@ -185,22 +188,33 @@ def test_each_login_failure_is_one_line_and_nonzero(
     assert "secret.token.value" not in err
 
 
-def test_a_database_url_is_refused_not_ignored(clean_env, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # Not PostgreSQL: refused before anything is tried.
+        ("mysql://storyshelf:pw@db.example/shelf", "must start with postgresql://"),
+        # PostgreSQL nobody answers for (port 1 on this machine): said in one line.
+        ("postgresql://storyshelf:pw@127.0.0.1:1/shelf", "cannot use the PostgreSQL database"),
+    ],
+)
+def test_a_database_url_that_cannot_serve_stops_start_up_in_one_line(
+    clean_env, tmp_path, monkeypatch, capsys, url, expected
+):
     monkeypatch.setenv("DISCORD_TOKEN", "secret.token.value")
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "shelf.db"))
-    monkeypatch.setenv("DATABASE_URL", "postgresql://storyshelf:pw@db.example/shelf")
+    monkeypatch.setenv("DATABASE_URL", url)
 
     async def never(self, token):
-        raise AssertionError("logged in although the database named is not the one used")
+        raise AssertionError("logged in although the database cannot be used")
 
     monkeypatch.setattr(discord.http.HTTPClient, "static_login", never)
     assert main([]) == 2
 
     err = capsys.readouterr().err
     assert len(_failure_lines(err)) == 1 and "Traceback" not in err
-    assert "DATABASE_URL is set" in err and "SQLite only" in err
-    assert "pw@db.example" not in err  # the address (and its password) is not repeated
-    assert not (tmp_path / "shelf.db").exists()  # nothing was created
+    assert expected in err
+    assert "pw@" not in err and ":pw" not in err  # the password is never repeated
+    assert not (tmp_path / "shelf.db").exists()  # no SQLite shelf was made instead
 
 
 def _unwritable_folder(tmp_path: Path, kind: str) -> Path:

@@ -10,10 +10,8 @@ import re
 
 import pytest
 
-from bot.db.connection import connect_sync
-from bot.db.stories import insert_story
 from bot.story import ParsedStory, Rating, RatingLevel, Section
-from tests.support import make_story, outside_spoiler, query, shelve
+from tests.support import execute, make_story, outside_spoiler, query, shelve
 
 SPOILER_PAIR = re.compile(r"(?<!\\)\|\|")
 # Emphasis marks, links and mentions that would format or ping if not escaped.
@@ -127,10 +125,7 @@ async def test_story_ids_are_never_reused_so_old_buttons_do_not_open_new_stories
     shelve(settings, guild.id, make_story("First"))
     doomed = shelve(settings, guild.id, make_story("Doomed"))
     posted = await reader.slash(general, "read", title="Doomed")
-    conn = connect_sync(settings.database_path)
-    conn.execute("DELETE FROM stories WHERE id = ?", (doomed.id,))
-    conn.commit()
-    conn.close()
+    execute(settings, "DELETE FROM stories WHERE id = ?", doomed.id)
 
     newer = shelve(settings, guild.id, make_story("Newer"))
     assert newer.id > doomed.id
@@ -208,12 +203,8 @@ async def test_look_alike_titles_are_the_same_title(reading_world, settings, sto
     found = await reader.slash(general, "read", title=typed)
     assert not found.ephemeral
 
-    conn = connect_sync(settings.database_path)
-    try:
-        with pytest.raises(ValueError, match="already on this server's shelf"):
-            insert_story(conn, guild.id, make_story(typed))
-    finally:
-        conn.close()
+    with pytest.raises(ValueError, match="already on this server's shelf"):
+        shelve(settings, guild.id, make_story(typed))
 
 
 async def test_huge_rating_label_and_fields_stay_within_discord_limits(reading_world, settings):
@@ -293,6 +284,7 @@ def _library_world(env):
     return guild, channel, mod
 
 
+@pytest.mark.sqlite_only  # SQLite's full-disk error
 async def test_a_full_disk_during_an_upload_says_so_and_stores_nothing(
     simcord_env, settings, monkeypatch
 ):

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, fields
 
 import aiosqlite
+import asyncpg
 
 from bot.db.connection import transaction
 from bot.db.stories import fetch_all, fetch_one
@@ -103,7 +104,7 @@ async def insert_club(db: aiosqlite.Connection, club: NewClub) -> int:
             cursor = await db.execute(
                 "INSERT INTO reading_clubs (guild_id, channel_id, story_id, story_title,"
                 " period_days, weekday, at_minute, timezone, anchor_date, role_id, next_run_at,"
-                " started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     club.guild_id,
                     club.channel_id,
@@ -119,10 +120,11 @@ async def insert_club(db: aiosqlite.Connection, club: NewClub) -> int:
                     club.started_by,
                 ),
             )
-            club_id = cursor.lastrowid
+            row = await cursor.fetchone()
             await cursor.close()
-    except sqlite3.IntegrityError as error:
-        if "reading_clubs" in str(error) or "UNIQUE" in str(error):
+            club_id = None if row is None else int(row[0])
+    except (sqlite3.IntegrityError, asyncpg.UniqueViolationError) as error:
+        if "reading_clubs" in str(error) or "UNIQUE" in str(error).upper():
             raise ClubAlreadyRunning(club.story_title) from None
         raise
     assert club_id is not None

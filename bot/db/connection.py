@@ -16,12 +16,17 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from bot import cjk
+from bot.db.pg import is_postgres
 from bot.settings import Settings
 from bot.titles import title_key
+
+if TYPE_CHECKING:
+    from bot.db.pg import PgDatabase
 
 __all__ = (
     "DatabaseError",
@@ -58,6 +63,8 @@ def is_busy(error: BaseException) -> bool:
     The statement that met the lock did not run, so nothing was written.
     """
     error = getattr(error, "original", error)
+    if _pg_transient(error):
+        return True
     if not isinstance(error, sqlite3.OperationalError):
         return False
     code = getattr(error, "sqlite_errorcode", None)
@@ -67,6 +74,30 @@ def is_busy(error: BaseException) -> bool:
     return str(error).startswith(("database is locked", "database is busy", "database table is"))
 
 
+def _pg_transient(error: BaseException) -> bool:
+    """PostgreSQL's "try again": a lock not granted in time, a deadlock or serialization
+    conflict, a connection lost or refused. The transaction was rolled back."""
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(
+        error,
+        (
+            asyncpg.LockNotAvailableError,
+            asyncpg.DeadlockDetectedError,
+            asyncpg.SerializationError,
+            asyncpg.QueryCanceledError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.ConnectionDoesNotExistError,
+            asyncpg.CannotConnectNowError,
+            asyncpg.TooManyConnectionsError,
+            asyncpg.InterfaceError,
+            ConnectionError,
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -74,8 +105,9 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    folder = resources.files("bot.db").joinpath("migrations")
+def load_migrations(folder_name: str = "migrations") -> list[Migration]:
+    """The numbered migrations of one backend: `migrations` (SQLite) or `migrations_pg`."""
+    folder = resources.files("bot.db").joinpath(folder_name)
     migrations = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
@@ -331,7 +363,7 @@ _WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
 )
 
 
-async def close_database(db: aiosqlite.Connection) -> None:
+async def close_database(db: aiosqlite.Connection | PgDatabase) -> None:
     """Close the shared connection for real, so SQLite checkpoints and removes the -wal.
 
     A statement still referenced by a cursor that is only reachable through a
@@ -339,12 +371,15 @@ async def close_database(db: aiosqlite.Connection) -> None:
     close the connection as a "zombie": the file stays open and the WAL stays
     beside it. Collecting such garbage first lets every statement finalize.
     """
+    if is_postgres(db):
+        await db.close()
+        return
     gc.collect()
     await db.close()
 
 
 @asynccontextmanager
-async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+async def transaction(db: Any) -> AsyncIterator[Any]:
     """One write transaction on the shared connection.
 
     The bot's coroutines share one connection, so writers take turns: without
@@ -359,6 +394,10 @@ async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Conne
     outside this function) is rolled back before a new one begins. Otherwise
     every later BEGIN fails with "cannot start a transaction within a transaction".
     """
+    if is_postgres(db):
+        async with db.transaction():
+            yield db
+        return
     lock = _WRITE_LOCKS.get(db)
     if lock is None:
         lock = _WRITE_LOCKS[db] = asyncio.Lock()

@@ -8,6 +8,8 @@ from dataclasses import astuple, dataclass
 
 import aiosqlite
 
+from bot.db.pg import is_postgres
+
 __all__ = (
     "ExcerptPost",
     "existing_excerpts",
@@ -18,10 +20,18 @@ __all__ = (
 
 # A post whose story was removed before the row was written is skipped: the
 # story's posts went with it, and a foreign-key failure would stall the writer.
+# (PostgreSQL needs the types of parameters that only appear in a select list.)
 _INSERT_SQL = (
-    "INSERT OR IGNORE INTO excerpt_posts"
+    "INSERT INTO excerpt_posts"
     " (message_id, guild_id, channel_id, story_id, section_position, posted_by)"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM stories WHERE id = ?4)"
+    " ON CONFLICT DO NOTHING"
+)
+_INSERT_SQL_PG = (
+    "INSERT INTO excerpt_posts"
+    " (message_id, guild_id, channel_id, story_id, section_position, posted_by)"
+    " SELECT ?1::bigint, ?2::bigint, ?3::bigint, ?4::bigint, ?5::int, ?6::bigint"
+    " WHERE EXISTS (SELECT 1 FROM stories WHERE id = ?4) ON CONFLICT DO NOTHING"
 )
 
 
@@ -38,7 +48,8 @@ class ExcerptPost:
 async def insert_posts(db: aiosqlite.Connection, posts: Sequence[ExcerptPost]) -> None:
     """Record posts Discord accepted; call inside a transaction."""
     if posts:
-        await db.executemany(_INSERT_SQL, [astuple(post) for post in posts])
+        sql = _INSERT_SQL_PG if is_postgres(db) else _INSERT_SQL
+        await db.executemany(sql, [astuple(post) for post in posts])
 
 
 async def newest_excerpt_ids(db: aiosqlite.Connection, limit: int) -> list[int]:
@@ -64,8 +75,13 @@ async def existing_excerpts(db: aiosqlite.Connection, message_ids: Iterable[int]
     ids = list(message_ids)
     if not ids:
         return set()
-    async with db.execute(
-        "SELECT message_id FROM excerpt_posts WHERE message_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
-    ) as cursor:
+    if is_postgres(db):
+        sql, param = "SELECT message_id FROM excerpt_posts WHERE message_id = ANY(?)", ids
+    else:
+        sql = (
+            "SELECT message_id FROM excerpt_posts"
+            " WHERE message_id IN (SELECT value FROM json_each(?))"
+        )
+        param = json.dumps(ids)
+    async with db.execute(sql, (param,)) as cursor:
         return {row[0] for row in await cursor.fetchall()}

@@ -9,6 +9,7 @@ import aiosqlite
 
 from bot.db.connection import transaction
 from bot.db.excerpts import ExcerptPost, insert_posts
+from bot.db.pg import is_postgres
 
 __all__ = (
     "EmojiCount",
@@ -25,8 +26,9 @@ __all__ = (
 # takes its posts with it).
 _STEP_SQL: dict[str, tuple[str, ...]] = {
     "add": (
-        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
-        " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
+        "INSERT INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)"
+        " ON CONFLICT DO NOTHING",
     ),
     "remove": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",),
     "clear_emoji": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ?",),
@@ -36,10 +38,30 @@ _STEP_SQL: dict[str, tuple[str, ...]] = {
         "DELETE FROM reactions WHERE message_id = ?1 AND (emoji, user_id) NOT IN"
         " (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
         " FROM json_each(?2) AS j)",
-        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
+        "INSERT INTO reactions (message_id, emoji, user_id)"
         " SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
         " FROM json_each(?2) AS j"
-        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
+        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)"
+        " ON CONFLICT DO NOTHING",
+    ),
+}
+# The same on PostgreSQL: parameters typed where only a select list shows them, and the
+# JSON list read with jsonb_array_elements.
+_STEP_SQL_PG: dict[str, tuple[str, ...]] = {
+    **_STEP_SQL,
+    "add": (
+        "INSERT INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1::bigint, ?2::text, ?3::bigint"
+        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1) ON CONFLICT DO NOTHING",
+    ),
+    "sync": (
+        "DELETE FROM reactions WHERE message_id = ?1 AND (emoji, user_id) NOT IN"
+        " (SELECT j.value ->> 0, (j.value ->> 1)::bigint"
+        " FROM jsonb_array_elements(?2::jsonb) AS j)",
+        "INSERT INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1::bigint, j.value ->> 0, (j.value ->> 1)::bigint"
+        " FROM jsonb_array_elements(?2::jsonb) AS j"
+        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1) ON CONFLICT DO NOTHING",
     ),
 }
 
@@ -98,8 +120,9 @@ async def apply_events(
     """Record new excerpt posts, then apply reaction changes in order, in one transaction."""
     async with transaction(db):
         await insert_posts(db, posts)
+        statements = _STEP_SQL_PG if is_postgres(db) else _STEP_SQL
         for op, rows in steps:
-            for sql in _STEP_SQL[op]:
+            for sql in statements[op]:
                 await db.executemany(sql, rows)
 
 
@@ -146,7 +169,7 @@ async def export_rows(db: aiosqlite.Connection, story_id: int) -> list[tuple[int
         "SELECT p.section_position, coalesce(c.title, ''), r.emoji, count(DISTINCT r.user_id)"
         " FROM reactions r JOIN excerpt_posts p ON p.message_id = r.message_id"
         " LEFT JOIN sections c ON c.story_id = p.story_id AND c.position = p.section_position"
-        " WHERE p.story_id = ? GROUP BY p.section_position, r.emoji"
+        " WHERE p.story_id = ? GROUP BY p.section_position, c.title, r.emoji"
         " ORDER BY p.section_position, count(*) DESC, r.emoji",
         (story_id,),
     )

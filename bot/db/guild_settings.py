@@ -54,7 +54,9 @@ async def update_guild_settings(
     async with transaction(db):
         if audit is not None:
             await record(db, guild_id, audit[0], "settings", detail=audit[1])
-        await db.execute("INSERT OR IGNORE INTO guild_settings (guild_id) VALUES (?)", (guild_id,))
+        await db.execute(
+            "INSERT INTO guild_settings (guild_id) VALUES (?) ON CONFLICT DO NOTHING", (guild_id,)
+        )
         await db.execute(
             "UPDATE guild_settings SET max_rating = coalesce(?, max_rating),"
             " feedback_emoji = coalesce(?, feedback_emoji),"

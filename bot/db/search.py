@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.cjk import CJK_RUN, query_grams
+from bot.cjk import CJK_RUN, pairs, query_grams
+from bot.db.pg import is_postgres
 from bot.db.stories import Reads, fetch_all, fetch_one, levels_sql, query_words, words_query
 from bot.render.snippets import MATCH_END, MATCH_START
 from bot.story import Rating, RatingLevel
@@ -145,6 +147,8 @@ async def search_sections(
     anything in bm25 are left out of the ranking (RANKING_FLOOR); when every word
     is, the hits are the first sections that hold them all, in shelf order.
     """
+    if is_postgres(db):
+        return await _search_pg(db, guild_id, query, story_id=story_id, levels=levels, limit=limit)
     cjk = query_grams(query)
     if cjk is not None:
         hits = await _search_cjk(
@@ -226,6 +230,127 @@ async def search_sections(
         ),
     )
     return SearchResults(_hits(rows), shown_common)
+
+
+# ts_headline's options: the matched words marked as snippet() marks them, one
+# fragment of about as many words as snippet() gives.
+_HEADLINE = (
+    f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords=24, MinWords=12,"
+    " ShortWord=0, MaxFragments=1, FragmentDelimiter=…"
+)
+# Context read to tell whether a headline starts or ends its section's text.
+_EDGE = 400
+
+
+async def _search_pg(
+    db: Reads,
+    guild_id: int,
+    query: str,
+    *,
+    story_id: int | None,
+    levels: Collection[RatingLevel] | None,
+    limit: int,
+) -> SearchResults:
+    """PostgreSQL: sections whose tsvector holds every word (GIN), up to
+    SEARCH_CANDIDATES ranked by ts_rank_cd, headlines for the `limit` shown only.
+
+    The words go in through plainto_tsquery, which never raises on syntax."""
+    level_sql, level_params = levels_sql(levels)
+    story_sql = " AND c.story_id = ?" if story_id is not None else ""
+    story_params = [story_id] if story_id is not None else []
+    runs = CJK_RUN.findall(query)
+    if runs:
+        # CJK words as phrases of their bigrams over section_cjk; other words too.
+        grams = " & ".join(
+            f"'{run}':*"
+            if len(run) == 1
+            else "(" + " <-> ".join(f"'{p}'" for p in pairs(run)) + ")"
+            for run in runs[:8]
+        )
+        others = " ".join(re.findall(r"\w+", CJK_RUN.sub(" ", query))[:16])
+        others_sql = " AND c.search @@ plainto_tsquery('storyshelf', ?)" if others else ""
+        rows = await fetch_all(
+            db,
+            "SELECT s.id, s.title, s.rating_label, s.rating_level, c.position, c.title, c.body"
+            " FROM section_cjk g JOIN sections c ON c.id = g.section_id"
+            " JOIN stories s ON s.id = c.story_id"
+            f" WHERE g.grams @@ to_tsquery('simple', ?){others_sql}"
+            f" AND s.guild_id = ?{level_sql}{story_sql}"
+            " ORDER BY ts_rank_cd(g.grams, to_tsquery('simple', ?)) DESC, c.id LIMIT ?",
+            (
+                grams,
+                *([others] if others else []),
+                guild_id,
+                *level_params,
+                *story_params,
+                grams,
+                limit,
+            ),
+        )
+        return SearchResults(
+            [
+                SearchHit(
+                    r[0],
+                    r[1],
+                    Rating(r[2], RatingLevel(r[3])),
+                    r[4],
+                    r[5],
+                    _cjk_snippet(r[6], runs[0]),
+                )
+                for r in rows
+            ]
+        )
+    words = " ".join(re.findall(r"\w+", query)[:16])
+    if not words:
+        return SearchResults([])
+    rows = await fetch_all(
+        db,
+        "WITH q AS (SELECT plainto_tsquery('storyshelf', ?) AS q),"
+        " candidates AS (SELECT c.id, c.search FROM q, sections c"
+        " JOIN stories s ON s.id = c.story_id"
+        f" WHERE c.search @@ q.q AND s.guild_id = ?{level_sql}{story_sql} LIMIT ?),"
+        " top AS (SELECT id, ts_rank_cd(search, q.q) AS score FROM candidates, q"
+        " ORDER BY score DESC, id LIMIT ?)"
+        " SELECT s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
+        " ts_headline('storyshelf', c.body, q.q, ?), left(c.body, ?), right(c.body, ?)"
+        " FROM top JOIN sections c ON c.id = top.id JOIN stories s ON s.id = c.story_id, q"
+        " ORDER BY top.score DESC, top.id",
+        (
+            words,
+            guild_id,
+            *level_params,
+            *story_params,
+            SEARCH_CANDIDATES,
+            limit,
+            _HEADLINE,
+            _EDGE,
+            _EDGE,
+        ),
+    )
+    return SearchResults(
+        [
+            SearchHit(
+                r[0],
+                r[1],
+                Rating(r[2], RatingLevel(r[3])),
+                r[4],
+                r[5],
+                _with_ellipses(r[6], r[7], r[8]),
+            )
+            for r in rows
+        ]
+    )
+
+
+def _with_ellipses(headline: str, head: str, tail: str) -> str:
+    """An ellipsis where the headline cuts its section's text, as snippet() writes one."""
+    plain = headline.replace(MATCH_START, "").replace(MATCH_END, "").strip()
+    words = plain.split()
+    if not words:
+        return headline
+    starts = " ".join(head.split()).startswith(" ".join(words[:3]))
+    ends = " ".join(tail.split()).endswith(" ".join(words[-3:]))
+    return ("" if starts else "…") + headline.strip() + ("" if ends else "…")
 
 
 def _hits(rows: list[Any]) -> list[SearchHit]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.db.pg import is_postgres
 from bot.db.stories import (
     STORY_COLUMNS_S,
     Reads,
@@ -116,7 +117,9 @@ async def autocomplete_sections(
     if typed.isdigit():
         condition, params = " AND position >= ?", [int(typed[:9])]
     elif words:
-        condition = "".join(" AND title LIKE ? ESCAPE '\\'" for _ in words[:6])
+        # SQLite's LIKE ignores (ASCII) case; PostgreSQL's needs ILIKE to.
+        like = "ILIKE" if is_postgres(db) else "LIKE"
+        condition = "".join(f" AND title {like} ? ESCAPE '\\'" for _ in words[:6])
         params = ["%" + _like_escape(word) + "%" for word in words[:6]]
     else:
         condition, params = "", []
@@ -145,12 +148,13 @@ async def random_section(
     level_sql, level_params = levels_sql(levels)
     story_sql = " AND s.id = ?" if story_id is not None else ""
     story_params = [story_id] if story_id is not None else []
+    larger = "greatest" if is_postgres(db) else "max"  # the larger of two values
     row = await fetch_one(
         db,
         "WITH allowed AS (SELECT s.id, s.section_count FROM stories s"
         f" WHERE s.guild_id = ?{level_sql}{story_sql} AND s.section_count > 0)"
         " SELECT id, section_count FROM allowed"
-        " LIMIT 1 OFFSET (? % max((SELECT count(*) FROM allowed), 1))",
+        f" LIMIT 1 OFFSET (? % {larger}((SELECT count(*) FROM allowed), 1))",
         (guild_id, *level_params, *story_params, seed),
     )
     if row is None:

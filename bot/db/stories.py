@@ -13,12 +13,15 @@ import re
 import sqlite3
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiosqlite
 
+from bot import cjk
 from bot.db.audit import record, record_sync
 from bot.db.connection import transaction
+from bot.db.pg import PgDatabase, is_postgres
 from bot.story import ParsedStory, Rating, RatingLevel
 from bot.titles import title_key
 
@@ -131,6 +134,12 @@ class TitleChoice:
     rating_level: RatingLevel
 
 
+def now_stamp() -> str:
+    """The time now as the database keeps it: ISO 8601 in UTC, to the millisecond."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
 def parse_story_id(text: str) -> int | None:
     """A story id as carried in a button's custom id, or None if it cannot be one."""
     if not text.isdigit() or len(text) > 19:
@@ -145,7 +154,7 @@ def levels_sql(levels: Collection[RatingLevel] | None, alias: str = "s") -> tupl
         return "", []
     values = [level.value for level in levels]
     if not values:
-        return " AND 0", []
+        return " AND 1 = 0", []
     return f" AND {alias}.rating_level IN ({', '.join('?' * len(values))})", values
 
 
@@ -200,6 +209,18 @@ def query_words(text: str, *, prefix: bool = False, limit: int = 16) -> list[str
     return [f'"{word}"{star}' for word in re.findall(r"\w+", text)[:limit]]
 
 
+def pg_prefix_query(text: str, *, limit: int = 16) -> str:
+    """The user's words as a PostgreSQL tsquery of quoted prefixes, every one required.
+
+    Words are runs of `\\w` characters, so none holds a quote or backslash: no
+    tsquery syntax can leak through."""
+    return " & ".join(f"'{word}':*" for word in re.findall(r"\w+", text)[:limit])
+
+
+# A title's words (the stories_title_words GIN index) against a prefix tsquery.
+_PG_TITLE_WORDS = "to_tsvector('storyshelf', s.title) @@ to_tsquery('storyshelf', ?)"
+
+
 def words_query(text: str, *, prefix: bool = False, limit: int = 16) -> str | None:
     """The user's text as one FTS5 query of quoted words (None: no word in it)."""
     return " ".join(query_words(text, prefix=prefix, limit=limit)) or None
@@ -228,14 +249,21 @@ async def autocomplete_titles(
     query = words_query(typed, prefix=True, limit=8)
     if len(found) < limit and query is not None:
         seen = {choice.id for choice in found}
-        rows = await fetch_all(
-            db,
-            "SELECT s.id, s.title, s.rating_level FROM story_title_fts f"
-            " JOIN stories s ON s.id = f.rowid"
-            f" WHERE story_title_fts MATCH ? AND s.guild_id = ?{level_sql}"
-            " ORDER BY s.title_key LIMIT ?",
-            (query, guild_id, *level_params, limit + len(seen)),
-        )
+        if is_postgres(db):
+            sql = (
+                "SELECT s.id, s.title, s.rating_level FROM stories s"
+                f" WHERE {_PG_TITLE_WORDS} AND s.guild_id = ?{level_sql}"
+                " ORDER BY s.title_key LIMIT ?"
+            )
+            query = pg_prefix_query(typed, limit=8)
+        else:
+            sql = (
+                "SELECT s.id, s.title, s.rating_level FROM story_title_fts f"
+                " JOIN stories s ON s.id = f.rowid"
+                f" WHERE story_title_fts MATCH ? AND s.guild_id = ?{level_sql}"
+                " ORDER BY s.title_key LIMIT ?"
+            )
+        rows = await fetch_all(db, sql, (query, guild_id, *level_params, limit + len(seen)))
         for r in rows:
             if r[0] not in seen and len(found) < limit:
                 found.append(TitleChoice(r[0], r[1], RatingLevel(r[2])))
@@ -253,13 +281,16 @@ async def all_titles(db: Reads, guild_id: int) -> list[TitleChoice]:
 
 
 def _shelf_filter(
-    guild_id: int, query: str | None, levels: Collection[RatingLevel] | None
+    db: Reads, guild_id: int, query: str | None, levels: Collection[RatingLevel] | None
 ) -> tuple[str, list[object]]:
     level_sql, level_params = levels_sql(levels)
     where = "s.guild_id = ?" + level_sql
     params: list[object] = [guild_id, *level_params]
     fts = words_query(query or "", prefix=True, limit=8)
-    if fts is not None:
+    if fts is not None and is_postgres(db):
+        where += f" AND {_PG_TITLE_WORDS}"
+        params.append(pg_prefix_query(query or "", limit=8))
+    elif fts is not None:
         where += " AND s.id IN (SELECT rowid FROM story_title_fts WHERE story_title_fts MATCH ?)"
         params.append(fts)
     return where, params
@@ -272,7 +303,7 @@ async def count_stories(
     query: str | None = None,
     levels: Collection[RatingLevel] | None = None,
 ) -> int:
-    where, params = _shelf_filter(guild_id, query, levels)
+    where, params = _shelf_filter(db, guild_id, query, levels)
     row = await fetch_one(db, f"SELECT count(*) FROM stories s WHERE {where}", params)
     return int(row[0]) if row else 0
 
@@ -286,7 +317,7 @@ async def list_stories(
     offset: int = 0,
     limit: int = 10,
 ) -> list[StoryRecord]:
-    where, params = _shelf_filter(guild_id, query, levels)
+    where, params = _shelf_filter(db, guild_id, query, levels)
     rows = await fetch_all(
         db,
         f"SELECT {STORY_COLUMNS} FROM stories s WHERE {where}"
@@ -436,9 +467,8 @@ def replace_story_text(
             raise DuplicateTitleError(parsed.title)
         updated = conn.execute(
             f"UPDATE stories SET {assignments}, revision = revision + 1,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-            " WHERE id = :story_id AND guild_id = :guild_id",
-            {**row, "story_id": story_id, "guild_id": guild_id},
+            " updated_at = :now WHERE id = :story_id AND guild_id = :guild_id",
+            {**row, "story_id": story_id, "guild_id": guild_id, "now": now_stamp()},
         )
         if updated.rowcount != 1:
             raise LookupError("That story is no longer on this server's shelf.")
@@ -447,6 +477,79 @@ def replace_story_text(
     except BaseException:
         _rollback(conn)
         raise
+
+
+async def store_story_pg(
+    db: PgDatabase,
+    guild_id: int,
+    parsed: ParsedStory,
+    *,
+    user_id: int | None,
+    story_id: int | None = None,
+) -> StoredStory:
+    """`insert_story` (story_id None) or `replace_story_text` on PostgreSQL: the same
+    checks and the same one transaction, through asyncpg's pool."""
+    row = _story_row(parsed)
+    names = list(row)
+    async with db.transaction():
+        if story_id is None:
+            clash = await fetch_one(
+                db,
+                "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ?",
+                (guild_id, row["title_key"]),
+            )
+        else:
+            clash = await fetch_one(
+                db,
+                "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ? AND id != ?",
+                (guild_id, row["title_key"], story_id),
+            )
+        if clash:
+            raise DuplicateTitleError(parsed.title)
+        if story_id is None:
+            # The high-water row, locked: concurrent adds take their ids in turn.
+            high = await fetch_one(db, "SELECT last + 1 FROM story_id_high_water FOR UPDATE", ())
+            assert high is not None
+            story_id = int(high[0])
+            marks = ", ".join("?" * (len(names) + 3))
+            await db.execute(
+                f"INSERT INTO stories (id, guild_id, added_by, {', '.join(names)})"
+                f" VALUES ({marks})",
+                (story_id, guild_id, user_id, *row.values()),
+            )
+            action = "add"
+        else:
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            updated = await db.execute(
+                f"UPDATE stories SET {assignments}, revision = revision + 1, updated_at = ?"
+                " WHERE id = ? AND guild_id = ?",
+                (*row.values(), now_stamp(), story_id, guild_id),
+            )
+            if updated.rowcount != 1:
+                raise LookupError("That story is no longer on this server's shelf.")
+            await db.execute("DELETE FROM sections WHERE story_id = ?", (story_id,))
+            action = "replace"
+        await db.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
+        # CJK words as bigrams (bot/cjk.py), computed here: PostgreSQL has no
+        # application functions.
+        await db.execute(
+            "INSERT INTO section_cjk (section_id, grams)"
+            " SELECT c.id, to_tsvector('simple', g.grams) FROM sections c"
+            " JOIN unnest(?::int[], ?::text[]) AS g (position, grams) ON g.position = c.position"
+            " WHERE c.story_id = ?",
+            (*_cjk_rows(parsed), story_id),
+        )
+        await record(db, guild_id, user_id, action, story_id, parsed.title)
+    return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
+
+
+def _cjk_rows(parsed: ParsedStory) -> tuple[list[int], list[str]]:
+    positions, grams = [], []
+    for position, section in enumerate(parsed.sections, start=1):
+        if cjk.has_cjk(section.text):
+            positions.append(position)
+            grams.append(cjk.grams(section.text))
+    return positions, grams
 
 
 async def edit_story(
@@ -473,8 +576,7 @@ async def edit_story(
         cursor = await db.execute(
             "UPDATE stories SET title = ?, title_key = ?, author = ?, rating_label = ?,"
             " rating_level = ?, summary = ?, notes = ?, revision = revision + 1,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-            " WHERE id = ? AND guild_id = ?",
+            " updated_at = ? WHERE id = ? AND guild_id = ?",
             (
                 title,
                 title_key(title),
@@ -483,6 +585,7 @@ async def edit_story(
                 rating.level.value,
                 summary,
                 notes,
+                now_stamp(),
                 story_id,
                 guild_id,
             ),

@@ -26,6 +26,7 @@ from bot.db import sections as sections_db
 from bot.db import stories as stories_db
 from bot.db.connection import connect_sync
 from bot.db.guild_settings import GuildSettings, GuildSettingsStore
+from bot.db.pg import is_postgres
 from bot.db.stories import DuplicateTitleError, RemovalCounts, StoredStory, StoryRecord
 from bot.errors import UserFacingError
 from bot.gate import MAX_RATING_CHOICES
@@ -203,6 +204,8 @@ class Librarian:
             raise UserFacingError(str(DuplicateTitleError(title)))
 
     async def add(self, guild_id: int, parsed: ParsedStory, user_id: int) -> StoredStory:
+        if is_postgres(self.db):
+            return await self._store_pg(guild_id, parsed, user_id)
         return await self._store(
             lambda conn: stories_db.insert_story(conn, guild_id, parsed, added_by=user_id)
         )
@@ -211,15 +214,28 @@ class Librarian:
         self, guild_id: int, story_id: int, parsed: ParsedStory, user_id: int
     ) -> StoredStory:
         try:
-            stored = await self._store(
-                lambda conn: stories_db.replace_story_text(
-                    conn, guild_id, story_id, parsed, replaced_by=user_id
+            if is_postgres(self.db):
+                stored = await self._store_pg(guild_id, parsed, user_id, story_id=story_id)
+            else:
+                stored = await self._store(
+                    lambda conn: stories_db.replace_story_text(
+                        conn, guild_id, story_id, parsed, replaced_by=user_id
+                    )
                 )
-            )
         except LookupError:
             raise UserFacingError("That story was removed meanwhile; nothing changed.") from None
         self._on_story_changed(story_id)
         return stored
+
+    async def _store_pg(
+        self, guild_id: int, parsed: ParsedStory, user_id: int, *, story_id: int | None = None
+    ) -> StoredStory:
+        try:
+            return await stories_db.store_story_pg(
+                self.db, guild_id, parsed, user_id=user_id, story_id=story_id
+            )
+        except DuplicateTitleError as error:
+            raise UserFacingError(str(error)) from None
 
     async def _store(self, write: Callable[[sqlite3.Connection], StoredStory]) -> StoredStory:
         def run() -> StoredStory:
