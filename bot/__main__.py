@@ -25,6 +25,7 @@ from bot.settings import DEFAULT_DATABASE_PATH, PROJECT_ROOT, Settings, Settings
 
 if TYPE_CHECKING:
     from bot.client import Storyshelf
+    from bot.db.stories import StoredStory
     from bot.story import ParsedStory, Rating
 
 log = logging.getLogger("bot")
@@ -346,6 +347,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         rating = _rating_override(args.rating)
     except argparse.ArgumentTypeError as error:
         return _fail(str(error))
+    if settings.database_url and args.db is None:
+        return _import_to_server(args, settings, rating)
     db_path = args.db or settings.database_path
     try:
         check_database_folder(db_path)
@@ -375,12 +378,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                     " nothing was stored, try again"
                 )
                 continue
-            print(
-                f"✓ {path.name}: “{stored.title}” · {stored.rating.level.display}"
-                f" ({stored.rating.label}) · {stored.sections} sections · {stored.words:,} words"
-            )
-            for warning in warnings:
-                print(f"  warning: {warning}")
+            _print_stored(path, stored, warnings)
     except sqlite3.DatabaseError as error:
         # insert_story rolled back: the file in progress left nothing behind.
         return _fail(
@@ -391,6 +389,65 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"interrupted: {Path(name).name} was not stored", 130)
     finally:
         conn.close()
+    return 1 if failures else 0
+
+
+def _print_stored(path: Path, stored: StoredStory, warnings: list[str]) -> None:
+    print(
+        f"✓ {path.name}: “{stored.title}” · {stored.rating.level.display}"
+        f" ({stored.rating.label}) · {stored.sections} sections · {stored.words:,} words"
+    )
+    for warning in warnings:
+        print(f"  warning: {warning}")
+
+
+def _import_to_server(args: argparse.Namespace, settings: Settings, rating: Rating | None) -> int:
+    """`import` into PostgreSQL (DATABASE_URL): each file in a transaction of its own."""
+    from bot.db.connection import DatabaseError, is_busy
+    from bot.db.pg import describe_url, open_pg
+    from bot.db.stories import DuplicateTitleError, store_story_pg
+    from bot.importer import read_story_file
+    from bot.story import StoryFileError
+
+    url = settings.database_url or ""
+    failures = 0
+    name = ""
+    with asyncio.Runner() as runner:
+        try:
+            db = runner.run(open_pg(url, min_size=1, max_size=1))
+        except DatabaseError as error:
+            return _fail(str(error))
+        try:
+            for name in args.files:
+                path = Path(name)
+                try:
+                    parsed, warnings = _with_rating(
+                        read_story_file(path, max_bytes=settings.max_upload_bytes), rating
+                    )
+                    stored = runner.run(store_story_pg(db, args.guild, parsed, user_id=None))
+                except (StoryFileError, DuplicateTitleError) as error:
+                    failures += 1
+                    print(f"✗ {path.name}: {error}")
+                    continue
+                except Exception as error:
+                    if not is_busy(error):
+                        raise
+                    failures += 1
+                    print(
+                        f"✗ {path.name}: the database is busy or unreachable; nothing was"
+                        " stored, try again"
+                    )
+                    continue
+                _print_stored(path, stored, warnings)
+        except KeyboardInterrupt:
+            return _fail(f"interrupted: {Path(name).name} was not stored", 130)
+        except Exception as error:
+            return _fail(
+                f"cannot write to the PostgreSQL database at {describe_url(url)}"
+                f" ({' '.join(str(error).split())}); {Path(name).name} was not stored"
+            )
+        finally:
+            runner.run(db.close())
     return 1 if failures else 0
 
 
@@ -462,9 +519,21 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _on_server(args: argparse.Namespace, settings: Settings, what: str) -> int | None:
+    if settings.database_url and args.db is None:
+        return _fail(
+            f"the shelf is on PostgreSQL (DATABASE_URL): {what} copies the SQLite file;"
+            " use pg_dump and pg_restore for the server, or --db for a SQLite file"
+        )
+    return None
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.backup import BackupError, backup_database
 
+    refused = _on_server(args, settings, "backup")
+    if refused is not None:
+        return refused
     database = args.db or settings.database_path
     try:
         info = backup_database(database, args.path, overwrite=args.force)
@@ -481,6 +550,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.backup import BackupError, restore_database
     from bot.db.connection import latest_version
 
+    refused = _on_server(args, settings, "restore")
+    if refused is not None:
+        return refused
     database = args.db or settings.database_path
     try:
         result = restore_database(args.path, database)
@@ -506,6 +578,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     # discord.py warns about it; the bot's own intents are not concerned.
     logging.getLogger("discord.state").setLevel(logging.ERROR)
     return run_demo(port=args.port, channel=args.channel)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.transfer import cmd_migrate as migrate
+
+    return migrate(args, settings)
+
+
+def add_migrate_command(sub: Any) -> None:
+    from bot.db.transfer import add_migrate_command as add
+
+    add(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -548,6 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="reading-room",
         help="the channel the page shows (after-dark is age-restricted)",
     )
+    add_migrate_command(sub)
     for command in (bak, res):
         command.add_argument(
             "--db", type=Path, default=None, help="database file (default: DATABASE_PATH)"
@@ -562,6 +647,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "demo": cmd_demo,
+    "migrate": cmd_migrate,
 }
 
 

@@ -29,14 +29,18 @@ def _no_project_env(tmp_path, monkeypatch):
     empty = tmp_path / "empty.env"
     empty.write_text("")
     monkeypatch.setenv(ENV_FILE_VARIABLE, str(empty))
-    for name in ("DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID"):
+    for name in ("DISCORD_TOKEN", "DATABASE_PATH", "DATABASE_URL", "DEV_GUILD_ID"):
         monkeypatch.delenv(name, raising=False)
 
 
 def _run(
     args: list[str], cwd: Path, env_extra: dict[str, str] | None = None, script: str | None = None
 ):
-    env = {k: v for k, v in os.environ.items() if k not in {"DISCORD_TOKEN", "DATABASE_PATH"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DISCORD_TOKEN", "DATABASE_PATH", "DATABASE_URL"}
+    }
     env.update(env_extra or {})
     env["PYTHONPATH"] = str(ROOT)
     command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "bot", *args]
@@ -230,3 +234,38 @@ def test_import_names_a_rating_it_does_not_know(tmp_path, capsys):
     assert "rating “Sparkly” not recognised: stored as Not Rated" in out
     warnings = [line for line in out.splitlines() if line.startswith("  warning:")]
     assert len([w for w in warnings if "rat" in w.lower()]) == 1  # one note, not the parser's too
+
+
+def test_import_goes_to_the_server_when_database_url_is_set(
+    tmp_path, capsys, monkeypatch, settings
+):
+    """With DATABASE_URL the shelf is in PostgreSQL: `import` stores there (PostgreSQL
+    pass); the SQLite file at DATABASE_PATH is not made."""
+    if not settings.database_url:
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "unused.db"))
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+
+    status = main(["import", str(SAMPLE_STORY), str(empty), "--guild", "7"])
+
+    out = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("✓", "✗"))]
+    assert status == 1  # the empty file failed, alone
+    assert out[0].startswith("✓ sample_story.txt:") and out[1].startswith("✗ empty.txt:")
+    assert query(settings, "SELECT guild_id, section_count FROM stories") == [(7, 4)]
+    assert not (tmp_path / "unused.db").exists()
+    assert main(["import", str(SAMPLE_STORY), "--guild", "7"]) == 1
+    assert "already on this server's shelf" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_backup_and_restore_say_what_to_use_on_the_server(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://storyshelf:secret@db.example/shelf")
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "shelf.db"))
+
+    assert main([command, str(tmp_path / "copy.db")]) == 2
+
+    err = capsys.readouterr().err
+    assert "pg_dump" in err and "secret" not in err
+    assert not (tmp_path / "copy.db").exists() and not (tmp_path / "shelf.db").exists()

@@ -69,7 +69,7 @@ def clean_env(tmp_path, monkeypatch) -> Path:
     empty = tmp_path / "empty.env"
     empty.write_text("")
     monkeypatch.setenv(ENV_FILE_VARIABLE, str(empty))
-    for name in ("DISCORD_TOKEN", "DATABASE_PATH", "DEV_GUILD_ID", "LOG_LEVEL"):
+    for name in ("DISCORD_TOKEN", "DATABASE_PATH", "DATABASE_URL", "DEV_GUILD_ID", "LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
     # run_bot configures logging for real; a handler left on a closed capture would break
     # later tests.

@@ -1,4 +1,7 @@
-"""Two bot instances on one SQLite file, as two shard groups on one machine would run.
+"""Two bot instances on one shelf (one SQLite file, or one PostgreSQL database on that
+pass), with different SHARD_IDS, as while shards are rearranged: the first runs shard
+0 of 2, the second shard 2 of 4, and the server is on both (its shard is 0 of 2 and 2
+of 4), so both answer its commands for a while.
 
 Each instance is the real bot in its own SimCord, on its own thread and event loop
 (SimCord runs one Discord per loop), with the same server in both: what one stores
@@ -9,6 +12,7 @@ command, and reactions given in both are all recorded, once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +24,8 @@ from bot import create_bot
 from bot.settings import PROJECT_ROOT, Settings
 from tests.support import query, spoiler_text
 
-GUILD_ID = 771_000_000_000_000_001
+# (GUILD_ID >> 22) % 2 == 0 and % 4 == 2: on shard 0 of 2 and on shard 2 of 4.
+GUILD_ID = 770_999_999_994_527_745
 SAMPLE = PROJECT_ROOT / "data" / "sample_story.txt"
 TITLE = "The Lighthouse Lending Library"
 READERS = 6  # per instance, each leaving two reactions
@@ -97,21 +102,34 @@ async def _readers_react(env, guild, channel, post, emoji: tuple[str, str], name
             await reader.react(post, mark)
 
 
-def test_two_instances_share_one_shelf(tmp_path: Path):
+def test_two_instances_share_one_shelf(tmp_path: Path, database_url: str | None):
     # The writer's heartbeat every five minutes: the second instance's clock is moved an
     # hour on (below) without a second-by-second hour of heartbeats; every reaction is
     # still written, at the latest when each instance closes.
     settings = Settings(
         token=None,
         database_path=tmp_path / "storyshelf.db",
-        shard_count=1,
+        database_url=database_url,
+        shard_count=2,
+        shard_ids=(0,),
         feedback_flush_interval=300,
+    )
+    # Each instance keeps its feedback journal in a folder of its own, as on its machine.
+    (tmp_path / "second").mkdir()
+    other_settings = dataclasses.replace(
+        settings,
+        shard_count=4,
+        shard_ids=(2,),
+        database_path=tmp_path / "storyshelf.db"
+        if database_url is None
+        else tmp_path / "second" / "storyshelf.db",
     )
     steps = Steps()
     seen: dict[str, object] = {}
 
     async def first(env, guild, actors) -> None:
         channel, mod = actors
+        seen["first shard"] = (env.bot.shard_count, env.bot.get_guild(guild.id).shard_id)
         # 0: a moderator adds the sample story here.
         result = await mod.slash(channel, "library add", file=(SAMPLE.name, SAMPLE.read_bytes()))
         await mod.click(result.response.message, label="Confirm")
@@ -130,6 +148,7 @@ def test_two_instances_share_one_shelf(tmp_path: Path):
 
     async def second(env, guild, actors) -> None:
         channel, mod = actors
+        seen["second shard"] = (env.bot.shard_count, env.bot.get_guild(guild.id).shard_id)
         reader = guild.add_member(env.create_user("reader"))
         # 1: what the other instance stored is found and read here.
         await steps.turn(1)
@@ -152,7 +171,7 @@ def test_two_instances_share_one_shelf(tmp_path: Path):
         steps.done(5)
 
     other = threading.Thread(
-        target=_run_instance, args=(settings, steps, second), kwargs={"later_by_s": 3_600}
+        target=_run_instance, args=(other_settings, steps, second), kwargs={"later_by_s": 3_600}
     )
     other.start()
     try:
@@ -161,6 +180,7 @@ def test_two_instances_share_one_shelf(tmp_path: Path):
         other.join(timeout=STEP_TIMEOUT_S * 4)
     assert not steps.failed, steps.failed
 
+    assert seen["first shard"] == (2, 0) and seen["second shard"] == (4, 2)
     assert seen["choices"] == [TITLE]
     assert "harbour authority came to switch the lighthouse off" in str(seen["first read"])
     assert seen["first emoji"] == ["❤️", "😂", "😮", "😢", "🔥"]

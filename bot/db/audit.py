@@ -1,10 +1,14 @@
-"""The audit log: who changed what on a shelf. One statement, for both kinds of connection."""
+"""The audit log: who changed what on a shelf. One statement, for every kind of connection."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from bot.db.pg import PgDatabase
 
 __all__ = ("INSERT_AUDIT", "record", "record_sync")
 
@@ -26,7 +30,7 @@ def _row(
 
 
 async def record(
-    db: aiosqlite.Connection,
+    db: aiosqlite.Connection | PgDatabase,
     guild_id: int,
     user_id: int | None,
     action: str,

@@ -75,6 +75,7 @@ async def existing_excerpts(db: aiosqlite.Connection, message_ids: Iterable[int]
     ids = list(message_ids)
     if not ids:
         return set()
+    param: object
     if is_postgres(db):
         sql, param = "SELECT message_id FROM excerpt_posts WHERE message_id = ANY(?)", ids
     else:

@@ -202,15 +202,51 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 def describe_url(url: str) -> str:
-    """Where a DATABASE_URL points, for messages: host, port and database, never the
-    user's password."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
+    """host:port/database of a PostgreSQL URL, for messages: never its user's password."""
     try:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
         port = parts.port or 5432
     except ValueError:
-        port = "?"
-    return f"{host}:{port}{parts.path or '/'}"
+        return "(an unreadable PostgreSQL URL)"
+    database = parts.path.lstrip("/") or (parts.username or "postgres")
+    return f"{host}:{port}/{database}"
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` without the URL or its password (in case a driver's message quotes them)."""
+    text = text.replace(url, describe_url(url))
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        text = text.replace(f":{password}@", ":***@")
+        if len(password) >= 4:  # a shorter one would blot out ordinary words
+            text = text.replace(password, "***")
+    return text
+
+
+def _connect_failure(error: BaseException, url: str) -> str:
+    where = describe_url(url)
+    reason = scrub(" ".join(str(error).split()) or type(error).__name__, url)
+    if isinstance(
+        error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return f"cannot use the PostgreSQL database at {where}: the login was refused: {reason}"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return (
+            f"cannot use the PostgreSQL database at {where}: {reason};"
+            " create the database first (createdb)"
+        )
+    if isinstance(error, TimeoutError):
+        return f"cannot use the PostgreSQL database at {where}: no answer in time"
+    if isinstance(error, OSError):
+        text = scrub(error.strerror or reason, url)
+        return f"cannot use the PostgreSQL database at {where}: cannot reach it: {text}"
+    if isinstance(error, ValueError):
+        return f"DATABASE_URL is not a usable PostgreSQL address: {reason}"
+    return f"cannot use the PostgreSQL database at {where}: {reason}"
 
 
 # How long start-up waits for the server to answer before saying it cannot reach it.
@@ -232,11 +268,14 @@ async def open_pg(url: str, *, min_size: int = 1, max_size: int = 10) -> PgDatab
             init=_init_connection,
             timeout=CONNECT_TIMEOUT_S,
         )
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-        reason = " ".join(str(error).split()) or type(error).__name__
-        raise DatabaseError(
-            f"cannot use the PostgreSQL database at {describe_url(url)}: {reason}"
-        ) from None
+    except (
+        OSError,
+        TimeoutError,
+        ValueError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    ) as error:
+        raise DatabaseError(_connect_failure(error, url)) from None
     assert pool is not None
     db = PgDatabase(pool, url)
     try:

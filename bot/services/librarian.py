@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import Any
 
 import aiosqlite
 
@@ -128,7 +129,7 @@ class Librarian:
         on_story_changed: Callable[[int], None],
         on_excerpts_removed: Callable[[Iterable[int]], None],
     ) -> None:
-        self.db = db
+        self.db: Any = db  # aiosqlite.Connection or bot.db.pg.PgDatabase
         self.guild_settings = guild_settings
         self.database_path = database_path
         self.busy_timeout_ms = busy_timeout_ms
