@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiosqlite
+import asyncpg
 
 from bot import cjk
 from bot.db.audit import record, record_sync
@@ -491,56 +492,88 @@ async def store_story_pg(
     checks and the same one transaction, through asyncpg's pool."""
     row = _story_row(parsed)
     names = list(row)
-    async with db.transaction():
-        if story_id is None:
-            clash = await fetch_one(
-                db,
-                "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ?",
-                (guild_id, row["title_key"]),
+    try:
+        async with db.transaction():
+            story_id, action = await _story_row_pg(
+                db, guild_id, row, names, story_id=story_id, added_by=user_id
             )
-        else:
-            clash = await fetch_one(
-                db,
-                "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ? AND id != ?",
-                (guild_id, row["title_key"], story_id),
-            )
-        if clash:
-            raise DuplicateTitleError(parsed.title)
-        if story_id is None:
-            # The high-water row, locked: concurrent adds take their ids in turn.
-            high = await fetch_one(db, "SELECT last + 1 FROM story_id_high_water FOR UPDATE", ())
-            assert high is not None
-            story_id = int(high[0])
-            marks = ", ".join("?" * (len(names) + 3))
-            await db.execute(
-                f"INSERT INTO stories (id, guild_id, added_by, {', '.join(names)})"
-                f" VALUES ({marks})",
-                (story_id, guild_id, user_id, *row.values()),
-            )
-            action = "add"
-        else:
-            assignments = ", ".join(f"{name} = ?" for name in names)
-            updated = await db.execute(
-                f"UPDATE stories SET {assignments}, revision = revision + 1, updated_at = ?"
-                " WHERE id = ? AND guild_id = ?",
-                (*row.values(), now_stamp(), story_id, guild_id),
-            )
-            if updated.rowcount != 1:
-                raise LookupError("That story is no longer on this server's shelf.")
-            await db.execute("DELETE FROM sections WHERE story_id = ?", (story_id,))
-            action = "replace"
-        await db.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
-        # CJK words as bigrams (bot/cjk.py), computed here: PostgreSQL has no
-        # application functions.
-        await db.execute(
-            "INSERT INTO section_cjk (section_id, grams)"
-            " SELECT c.id, to_tsvector('simple', g.grams) FROM sections c"
-            " JOIN unnest(?::int[], ?::text[]) AS g (position, grams) ON g.position = c.position"
-            " WHERE c.story_id = ?",
-            (*_cjk_rows(parsed), story_id),
-        )
-        await record(db, guild_id, user_id, action, story_id, parsed.title)
+            await _finish_pg(db, guild_id, story_id, parsed, user_id=user_id, action=action)
+    except asyncpg.UniqueViolationError as error:
+        # Another process stored the same title between our check and our write.
+        if error.constraint_name and "title_key" in error.constraint_name:
+            raise DuplicateTitleError(parsed.title) from None
+        raise
     return StoredStory(story_id, parsed.title, parsed.rating, len(parsed.sections), parsed.words)
+
+
+async def _story_row_pg(
+    db: PgDatabase,
+    guild_id: int,
+    row: dict[str, object],
+    names: list[str],
+    *,
+    story_id: int | None,
+    added_by: int | None,
+) -> tuple[int, str]:
+    """Insert (story_id None) or update the story's own row: (its id, the audit action)."""
+    if story_id is None:
+        # The high-water row, locked first: concurrent adds (any process) take their
+        # ids, and see each other's titles, in turn.
+        high = await fetch_one(db, "SELECT last + 1 FROM story_id_high_water FOR UPDATE", ())
+        assert high is not None
+        new_id = int(high[0])
+        clash = await fetch_one(
+            db,
+            "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ?",
+            (guild_id, row["title_key"]),
+        )
+        if clash:
+            raise DuplicateTitleError(str(row["title"]))
+        marks = ", ".join("?" * (len(names) + 3))
+        await db.execute(
+            f"INSERT INTO stories (id, guild_id, added_by, {', '.join(names)}) VALUES ({marks})",
+            (new_id, guild_id, added_by, *row.values()),
+        )
+        return new_id, "add"
+    clash = await fetch_one(
+        db,
+        "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ? AND id != ?",
+        (guild_id, row["title_key"], story_id),
+    )
+    if clash:
+        raise DuplicateTitleError(str(row["title"]))
+    assignments = ", ".join(f"{name} = ?" for name in names)
+    updated = await db.execute(
+        f"UPDATE stories SET {assignments}, revision = revision + 1, updated_at = ?"
+        " WHERE id = ? AND guild_id = ?",
+        (*row.values(), now_stamp(), story_id, guild_id),
+    )
+    if updated.rowcount != 1:
+        raise LookupError("That story is no longer on this server's shelf.")
+    await db.execute("DELETE FROM sections WHERE story_id = ?", (story_id,))
+    return story_id, "replace"
+
+
+async def _finish_pg(
+    db: PgDatabase,
+    guild_id: int,
+    story_id: int,
+    parsed: ParsedStory,
+    *,
+    user_id: int | None,
+    action: str,
+) -> None:
+    await db.executemany(_INSERT_SECTIONS, _section_rows(story_id, parsed))
+    # CJK words as bigrams (bot/cjk.py), computed here: PostgreSQL has no application
+    # functions.
+    await db.execute(
+        "INSERT INTO section_cjk (section_id, grams)"
+        " SELECT c.id, to_tsvector('simple', g.grams) FROM sections c"
+        " JOIN unnest(?::int[], ?::text[]) AS g (position, grams) ON g.position = c.position"
+        " WHERE c.story_id = ?",
+        (*_cjk_rows(parsed), story_id),
+    )
+    await record(db, guild_id, user_id, action, story_id, parsed.title)
 
 
 def _cjk_rows(parsed: ParsedStory) -> tuple[list[int], list[str]]:
@@ -565,6 +598,24 @@ async def edit_story(
     user_id: int,
 ) -> None:
     """Change a story's details in place; raises DuplicateTitleError or LookupError."""
+    try:
+        await _edit(db, guild_id, story_id, title, author, rating, summary, notes, user_id)
+    except asyncpg.UniqueViolationError:
+        # PostgreSQL: another process gave a story this title since the check.
+        raise DuplicateTitleError(title) from None
+
+
+async def _edit(
+    db: aiosqlite.Connection,
+    guild_id: int,
+    story_id: int,
+    title: str,
+    author: str | None,
+    rating: Rating,
+    summary: str | None,
+    notes: str | None,
+    user_id: int,
+) -> None:
     async with transaction(db):
         clash = await fetch_one(
             db,
