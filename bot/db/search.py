@@ -11,7 +11,15 @@ from typing import Any
 
 from bot.cjk import CJK_RUN, pairs, query_grams
 from bot.db.pg import is_postgres
-from bot.db.stories import Reads, fetch_all, fetch_one, levels_sql, query_words, words_query
+from bot.db.stories import (
+    Reads,
+    fetch_all,
+    fetch_one,
+    levels_sql,
+    pg_words,
+    query_words,
+    words_query,
+)
 from bot.render.snippets import MATCH_END, MATCH_START
 from bot.story import Rating, RatingLevel
 
@@ -240,6 +248,8 @@ _HEADLINE = (
 )
 # Context read to tell whether a headline starts or ends its section's text.
 _EDGE = 400
+# Characters of text shown around a word when ts_headline marked none.
+_WINDOW = 240
 
 
 async def _search_pg(
@@ -251,8 +261,9 @@ async def _search_pg(
     levels: Collection[RatingLevel] | None,
     limit: int,
 ) -> SearchResults:
-    """PostgreSQL: sections whose tsvector holds every word (GIN), up to
-    SEARCH_CANDIDATES ranked by ts_rank_cd, headlines for the `limit` shown only.
+    """PostgreSQL: sections whose tsvector holds every word (GIN), the first
+    SEARCH_CANDIDATES of them ranked by ts_rank (length-normalised, as bm25 is),
+    headlines for the `limit` shown only.
 
     The words go in through plainto_tsquery, which never raises on syntax."""
     level_sql, level_params = levels_sql(levels)
@@ -267,7 +278,7 @@ async def _search_pg(
             else "(" + " <-> ".join(f"'{p}'" for p in pairs(run)) + ")"
             for run in runs[:8]
         )
-        others = " ".join(re.findall(r"\w+", CJK_RUN.sub(" ", query))[:16])
+        others = " ".join(pg_words(CJK_RUN.sub(" ", query))[:16])
         others_sql = " AND c.search @@ plainto_tsquery('storyshelf', ?)" if others else ""
         rows = await fetch_all(
             db,
@@ -276,7 +287,7 @@ async def _search_pg(
             " JOIN stories s ON s.id = c.story_id"
             f" WHERE g.grams @@ to_tsquery('simple', ?){others_sql}"
             f" AND s.guild_id = ?{level_sql}{story_sql}"
-            " ORDER BY ts_rank_cd(g.grams, to_tsquery('simple', ?)) DESC, c.id LIMIT ?",
+            " ORDER BY ts_rank(g.grams, to_tsquery('simple', ?), 1) DESC, c.id LIMIT ?",
             (
                 grams,
                 *([others] if others else []),
@@ -300,19 +311,28 @@ async def _search_pg(
                 for r in rows
             ]
         )
-    words = " ".join(re.findall(r"\w+", query)[:16])
-    if not words:
+    typed = pg_words(query)[:16]
+    if not typed:
         return SearchResults([])
+    words = " ".join(typed)
     rows = await fetch_all(
         db,
         "WITH q AS (SELECT plainto_tsquery('storyshelf', ?) AS q),"
         " candidates AS (SELECT c.id, c.search FROM q, sections c"
         " JOIN stories s ON s.id = c.story_id"
-        f" WHERE c.search @@ q.q AND s.guild_id = ?{level_sql}{story_sql} LIMIT ?),"
-        " top AS (SELECT id, ts_rank_cd(search, q.q) AS score FROM candidates, q"
+        f" WHERE c.search @@ q.q AND s.guild_id = ?{level_sql}{story_sql}"
+        " ORDER BY c.id LIMIT ?),"
+        " top AS (SELECT id, ts_rank(search, q.q, 1) AS score FROM candidates, q"
         " ORDER BY score DESC, id LIMIT ?)"
         " SELECT s.id, s.title, s.rating_label, s.rating_level, c.position, c.title,"
-        " ts_headline('storyshelf', c.body, q.q, ?), left(c.body, ?), right(c.body, ?)"
+        # The headline marks any of the words: with all of them required, ts_headline
+        # finds no span when they stand far apart and marks nothing.
+        " ts_headline('storyshelf', c.body, replace(q.q::text, '&', '|')::tsquery, ?),"
+        " left(c.body, ?), right(c.body, ?),"
+        # The text around the first word, for a headline that marked nothing (a word
+        # glued to punctuation, `Allen._`, is one token to ts_headline's parser).
+        " substr(c.body, greatest(1, strpos(lower(c.body), lower(?)) - ?), ?),"
+        " greatest(1, strpos(lower(c.body), lower(?)) - ?) + ? > length(c.body)"
         " FROM top JOIN sections c ON c.id = top.id JOIN stories s ON s.id = c.story_id, q"
         " ORDER BY top.score DESC, top.id",
         (
@@ -325,6 +345,12 @@ async def _search_pg(
             _HEADLINE,
             _EDGE,
             _EDGE,
+            typed[0],
+            _WINDOW // 3,
+            _WINDOW,
+            typed[0],
+            _WINDOW // 3,
+            _WINDOW,
         ),
     )
     return SearchResults(
@@ -335,11 +361,23 @@ async def _search_pg(
                 Rating(r[2], RatingLevel(r[3])),
                 r[4],
                 r[5],
-                _with_ellipses(r[6], r[7], r[8]),
+                _with_ellipses(r[6], r[7], r[8])
+                if MATCH_START in r[6]
+                else _marked_window(r[9], typed, starts=r[7].startswith(r[9]), ends=r[10]),
             )
             for r in rows
         ]
     )
+
+
+def _marked_window(window: str, words: Sequence[str], *, starts: bool, ends: bool) -> str:
+    """The text around the first word, every typed word in it marked as snippet() marks."""
+    pattern = re.compile(
+        r"(?<![^\W_])(" + "|".join(re.escape(word) for word in words) + r")(?![^\W_])",
+        re.IGNORECASE,
+    )
+    marked = pattern.sub(lambda match: f"{MATCH_START}{match[1]}{MATCH_END}", window.strip())
+    return ("" if starts else "…") + marked + ("" if ends else "…")
 
 
 def _with_ellipses(headline: str, head: str, tail: str) -> str:

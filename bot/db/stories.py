@@ -213,13 +213,21 @@ def query_words(text: str, *, prefix: bool = False, limit: int = 16) -> list[str
 def pg_prefix_query(text: str, *, limit: int = 16) -> str:
     """The user's words as a PostgreSQL tsquery of quoted prefixes, every one required.
 
-    Words are runs of `\\w` characters, so none holds a quote or backslash: no
-    tsquery syntax can leak through."""
-    return " & ".join(f"'{word}':*" for word in re.findall(r"\w+", text)[:limit])
+    Words are runs of letters and digits (as the index splits text, see
+    `storyshelf_words`), so none holds a quote or backslash: no tsquery syntax can
+    leak through."""
+    return " & ".join(f"'{word}':*" for word in pg_words(text)[:limit])
+
+
+def pg_words(text: str) -> list[str]:
+    """Runs of letters and digits: words as both backends' indexes split text."""
+    return re.findall(r"[^\W_]+", text)
 
 
 # A title's words (the stories_title_words GIN index) against a prefix tsquery.
-_PG_TITLE_WORDS = "to_tsvector('storyshelf', s.title) @@ to_tsquery('storyshelf', ?)"
+_PG_TITLE_WORDS = (
+    "to_tsvector('storyshelf', storyshelf_words(s.title)) @@ to_tsquery('storyshelf', ?)"
+)
 
 
 def words_query(text: str, *, prefix: bool = False, limit: int = 16) -> str | None:

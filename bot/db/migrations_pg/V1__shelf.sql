@@ -16,6 +16,15 @@ CREATE FUNCTION storyshelf_now() RETURNS text LANGUAGE sql STABLE AS $$
     SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
 $$;
 
+-- The text as words, as FTS5's unicode61 splits it: every ASCII punctuation mark
+-- separates words. PostgreSQL's own parser would otherwise read `Allen._`, `A.D` or
+-- `Crowley.You` (a missing space) as one "file" or "host" token, and the bare word
+-- would never be found. The character ranges are code points, whatever the locale.
+CREATE FUNCTION storyshelf_words(body text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT regexp_replace(body, '[!-/:-@[-`{-~]+', ' ', 'g')
+$$;
+
 -- A section's search vector. A tsvector is limited to 1 MB; a section that long (a
 -- whole novel without headings) is indexed in pieces without word positions, so it
 -- stays searchable (ranked by which words it holds, not how close they stand).
@@ -25,10 +34,12 @@ DECLARE
     result tsvector := ''::tsvector;
     piece  integer := 100000;
 BEGIN
-    RETURN to_tsvector('storyshelf', body);
+    RETURN to_tsvector('storyshelf', storyshelf_words(body));
 EXCEPTION WHEN program_limit_exceeded THEN
     FOR i IN 0 .. length(body) / piece LOOP
-        result := result || strip(to_tsvector('storyshelf', substr(body, i * piece + 1, piece)));
+        result := result || strip(
+            to_tsvector('storyshelf', storyshelf_words(substr(body, i * piece + 1, piece)))
+        );
     END LOOP;
     RETURN result;
 END
@@ -68,7 +79,8 @@ CREATE TABLE stories (
     UNIQUE (guild_id, title_key)
 );
 -- Title word prefixes for autocomplete and /stories queries.
-CREATE INDEX stories_title_words ON stories USING gin (to_tsvector('storyshelf', title));
+CREATE INDEX stories_title_words ON stories
+    USING gin (to_tsvector('storyshelf', storyshelf_words(title)));
 
 CREATE TABLE sections (
     id         BIGSERIAL PRIMARY KEY,
