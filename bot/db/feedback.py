@@ -95,7 +95,14 @@ async def story_totals(db: aiosqlite.Connection, story_id: int) -> StoryTotals:
         (story_id, story_id),
     ) as cursor:
         rows = await cursor.fetchall()
-    per_emoji = tuple(EmojiCount(r[0], r[1]) for r in rows if r[0] is not None)
+    # Ties in code-point order of the emoji, in Python: the database's own text order
+    # depends on its collation (PostgreSQL's locale), and both backends must agree.
+    per_emoji = tuple(
+        sorted(
+            (EmojiCount(r[0], r[1]) for r in rows if r[0] is not None),
+            key=lambda item: (-item.count, item.emoji),
+        )
+    )
     readers = next((r[2] for r in rows if r[0] is None), 0) or 0
     return StoryTotals(per_emoji, readers)
 
@@ -158,19 +165,26 @@ async def section_feedback(db: aiosqlite.Connection, story_id: int) -> list[Sect
     for position, emoji, count in counts:
         by_section.setdefault(position, []).append(EmojiCount(emoji, count))
     return [
-        SectionFeedback(position, tuple(items), readers.get(position, 0))
-        for position, items in by_section.items()
+        SectionFeedback(
+            position,
+            tuple(sorted(items, key=lambda item: (-item.count, item.emoji))),
+            readers.get(position, 0),
+        )
+        for position, items in sorted(by_section.items())
     ]
 
 
 async def export_rows(db: aiosqlite.Connection, story_id: int) -> list[tuple[int, str, str, int]]:
     """(section, section title, emoji, readers) for the export, sections gone included."""
     rows = await db.execute_fetchall(
-        "SELECT p.section_position, coalesce(c.title, ''), r.emoji, count(DISTINCT r.user_id)"
+        "SELECT p.section_position, coalesce(c.title, ''), r.emoji, count(DISTINCT r.user_id),"
+        " count(*)"
         " FROM reactions r JOIN excerpt_posts p ON p.message_id = r.message_id"
         " LEFT JOIN sections c ON c.story_id = p.story_id AND c.position = p.section_position"
-        " WHERE p.story_id = ? GROUP BY p.section_position, c.title, r.emoji"
-        " ORDER BY p.section_position, count(*) DESC, r.emoji",
+        " WHERE p.story_id = ? GROUP BY p.section_position, c.title, r.emoji",
         (story_id,),
     )
-    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+    # By section, then most reactions first, ties in code-point order of the emoji
+    # (sorted here: see story_totals).
+    ordered = sorted(rows, key=lambda r: (int(r[0]), -int(r[4]), str(r[2])))
+    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in ordered]
