@@ -310,3 +310,30 @@ def test_project_root_is_the_folder_with_pyproject(tmp_path, monkeypatch):
     package.mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     assert find_project_root(package) == tmp_path
+
+
+def test_a_database_in_another_encoding_is_refused(clean_env, tmp_path, monkeypatch, capsys):
+    from tests import pg
+
+    if not pg.enabled():
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL)")
+    name = "storyshelf_test_latin1_" + str(os.getpid())
+    pg.query(
+        pg.TEST_DATABASE_URL or "",
+        f"CREATE DATABASE {name} ENCODING 'LATIN1' TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C'",
+        (),
+    )
+    try:
+        monkeypatch.setenv("DISCORD_TOKEN", "secret.token.value")
+        monkeypatch.setenv("DATABASE_URL", pg.with_database(pg.TEST_DATABASE_URL or "", name))
+        assert main([]) == 2
+        err = capsys.readouterr().err
+        assert len(_failure_lines(err)) == 1 and "LATIN1" in err and "UTF8" in err
+        tables = pg.query(
+            pg.with_database(pg.TEST_DATABASE_URL or "", name),
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+            (),
+        )
+        assert tables == [(0,)]  # nothing was created in it
+    finally:
+        pg.drop_database(name)

@@ -280,6 +280,12 @@ async def open_pg(url: str, *, min_size: int = 1, max_size: int = 10) -> PgDatab
     db = PgDatabase(pool, url)
     try:
         async with pool.acquire() as conn:
+            encoding = await conn.fetchval("SHOW server_encoding")
+            if encoding != "UTF8":
+                raise DatabaseError(
+                    f"the PostgreSQL database at {describe_url(url)} uses the {encoding}"
+                    " encoding; stories need UTF8 (createdb --encoding UTF8 --template template0)"
+                )
             await migrate_pg(conn)
     except BaseException:
         await db.close()
