@@ -137,9 +137,11 @@ class RoundTrips:
     def __init__(self) -> None:
         self._original: Callable[..., Any] | None = None
         self._quick: tuple[type, Callable[..., Any]] | None = None
+        self._pg: list[tuple[type, str, Callable[..., Any]]] = []
 
     def install(self) -> None:
         self._install_quick()
+        self._install_pg()
         original = self._original = aiosqlite.Connection._execute
 
         async def _execute(conn: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -178,7 +180,23 @@ class RoundTrips:
 
         QuickReader.execute_fetchall = execute_fetchall  # type: ignore[method-assign]
 
+    def _install_pg(self) -> None:
+        """On PostgreSQL, each statement `PgDatabase` sends is a trip; the time awaiting
+        it (pool, network and the server's work together) is counted as `on_database`
+        and as `waited`, so the hop/queue column reads 0 there."""
+        try:
+            from bot.db.pg import PgDatabase
+        except ImportError:
+            return
+        for name in ("_run", "execute_fetchall", "executemany"):
+            original = getattr(PgDatabase, name)
+            self._pg.append((PgDatabase, name, original))
+            setattr(PgDatabase, name, _pg_counted(original))
+
     def uninstall(self) -> None:
+        for cls, name, original in self._pg:
+            setattr(cls, name, original)
+        self._pg.clear()
         if self._quick is not None:
             cls, original = self._quick
             cls.execute_fetchall = original  # type: ignore[attr-defined]
@@ -197,6 +215,25 @@ class RoundTrips:
         probe.closed = True
         _CURRENT.reset(token)
         return probe
+
+
+def _pg_counted(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def counted(db: Any, *args: Any, **kwargs: Any) -> Any:
+        probe = _CURRENT.get()
+        if probe is None or probe.closed:
+            return await original(db, *args, **kwargs)
+        start = time.perf_counter()
+        try:
+            return await original(db, *args, **kwargs)
+        finally:
+            if not probe.closed:  # a task the command left behind is not its own
+                spent = time.perf_counter() - start
+                probe.trips += 1
+                probe.waited += spent
+                probe.on_database += spent
+
+    return counted
 
 
 def _on_thread(probe: Probe, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -82,11 +82,27 @@ own work runs on the same loop and counts too, so the figure is an upper bound
 on the bot's; the longest stalls are printed with the action under way. Goal:
 ≤ 50 ms.
 
+SQLite beside PostgreSQL (`--database-url URL`, a server the bench may create
+databases on): the same workload runs twice, on one SQLite file and on a fresh
+PostgreSQL database `bench_<random>` (dropped at the end), each time as four
+shard groups: four processes, each the real bot with `shard_count=4,
+shard_ids=(group,)` in its own SimCord, each with its own server on its shard
+((guild_id >> 22) % 4), a quarter of the readers, commands and reactions, and
+the seeded shelf; group 0's moderator uploads the novel. The parent seeds the
+store, starts the four processes, lets their streams go at once, and when every
+one has closed (its feedback writer's last flush) compares the `reactions` rows
+with the reactions the readers left. It prints one side-by-side table: errors,
+reactions lost, command and trivial-reply p50/p99, reactions given and written
+per second, each process's peak memory (ru_maxrss), and GOAL lines for errors
+and reactions lost on each store. Without `--database-url` the bench is the
+single process described above, unchanged.
+
 The last lines are machine-readable goals for `python -m bench`:
 `GOAL <name>: <figure> (goal <x>) PASS|FAIL — <what was measured>`.
 
     .venv/bin/python bench/load_bench.py [--readers 50] [--commands 2000]
         [--reactions 20000] [--seed 1] [--cooldown USES/SECONDS] [--quick]
+        [--database-url postgresql://…]
 """
 
 from __future__ import annotations
@@ -94,16 +110,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import dataclasses
+import json
 import logging
+import os
 import random
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -278,8 +299,24 @@ def buttons(env: Any, message: simcord.ResponseMessage) -> dict[str, bool]:
 
 
 class Load:
-    def __init__(self, env: Any, settings: Settings, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        env: Any,
+        settings: Settings,
+        args: argparse.Namespace,
+        *,
+        guild_id: int | None = None,
+        seeded: bool = False,
+        uploads: bool = True,
+        ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.env = env
+        self.guild_id = guild_id  # None: SimCord picks one
+        self.seeded = seeded  # the shelf was seeded before the bot started
+        self.uploads = uploads  # the moderator uploads the novel in this server
+        self.ready = ready  # awaited just before the stream (a shard group's start line)
+        self.stream_started = self.stream_ended = 0.0  # time.time(), for shard groups
+        self.writes: list[tuple[int, float]] = []  # the feedback writer's (events, seconds)
         self.bot = env.bot
         self.settings = settings
         self.args = args
@@ -318,7 +355,10 @@ class Load:
 
     def arrange(self) -> None:
         env = self.env
-        self.guild = env.create_guild(name="Book Club")
+        if self.guild_id is None:
+            self.guild = env.create_guild(name="Book Club")
+        else:
+            self.guild = env.create_guild(name="Book Club", id=self.guild_id)
         mods = self.guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
         self.general = self.guild.create_text_channel("general")
         self.after_dark = self.guild.create_text_channel("after-dark")
@@ -354,6 +394,18 @@ class Load:
 
         tree._call = timed_call  # type: ignore[method-assign]
         store.schedule_dynamic_item_call = timed_item_call  # type: ignore[method-assign]
+
+        # The feedback writer's commits: events written and the time each took.
+        recorder = self.bot.feedback
+        original_write = recorder._write
+
+        async def timed_write() -> int:
+            start = time.perf_counter()
+            written = await original_write()
+            self.writes.append((written, time.perf_counter() - start))
+            return written
+
+        recorder._write = timed_write
 
     # ------------------------------------------------------------------ acting
 
@@ -739,10 +791,14 @@ class Load:
         self.upload["file"] = (
             (upload.name, upload.read_bytes()) if upload is not None else generated_novel()
         )
-        self.seeded_titles = set(
-            seed_shelf(self.settings, self.guild.id, upload.name if upload else None)
-        )
-        self.stories = await shelf_stories(self.bot, self.guild.id)
+        if self.seeded:
+            self.stories = await shelf_stories(self.bot, self.guild.id)
+            self.seeded_titles = {story.title for story in self.stories}
+        else:
+            self.seeded_titles = set(
+                seed_shelf(self.settings, self.guild.id, upload.name if upload else None)
+            )
+            self.stories = await shelf_stories(self.bot, self.guild.id)
         self.emoji = await feedback_emoji(self.bot, self.guild.id)
         self.cooldown = self.settings.command_cooldown
         for _ in range(10):
@@ -758,9 +814,13 @@ class Load:
         kinds, weights = zip(*MIX.items(), strict=True)
         commands, reactions = self.args.commands, self.args.reactions
         done_commands = done_reactions = step = 0
-        upload_at = int(commands * UPLOAD_AT)
+        upload_at = int(commands * UPLOAD_AT) if self.uploads else -1
+        if self.ready is not None:
+            await self.ready()
+        self.writes.clear()
         self.rss_before = rss_mb()
         self.stalls.start()
+        self.stream_started = time.time()
         start = time.perf_counter()
         while done_commands < commands or done_reactions < reactions:
             step += 1
@@ -791,7 +851,9 @@ class Load:
         await self.bot.feedback.flush()
         await self.env.settle()
         self.flush_seconds = time.perf_counter() - flush_start
-        self.check_database()
+        self.stream_ended = time.time()
+        if self.settings.database_url is None and not self.seeded:
+            self.check_database()
 
     def check_database(self) -> None:
         conn = sqlite3.connect(self.settings.database_path)
@@ -1013,6 +1075,485 @@ async def main_async(args: argparse.Namespace) -> bool:
     return report(load, args, time.perf_counter() - start, captured)
 
 
+# --------------------------------------------------------------------------- shard groups
+
+GROUPS = 4  # shard groups beside each other with --database-url, one process each
+_GUILD_MS = (770_999_999_994_527_745 >> 22) // GROUPS * GROUPS  # a 2021 millisecond
+
+
+def group_guild(group: int) -> int:
+    """Shard group `group`'s server: (id >> 22) % GROUPS == group, as Discord shards."""
+    return ((_GUILD_MS + group) << 22) | 1
+
+
+def partition_snowflakes(group: int, groups: int) -> None:
+    """Each shard group's SimCord hands out ids from its own quarter of a millisecond's
+    22 sequence bits, so message ids are unique across the groups' Discords (as Discord's
+    are) while their timestamps, which the cooldown reads, stay those of the clock."""
+    from simcord.backend.ops.base import BackendBase
+
+    original = BackendBase._allocate_at
+    floor = group * ((1 << 22) // groups)
+
+    def allocate(self: Any, milliseconds: int) -> int:
+        if self._sequences.get(milliseconds, 0) < floor:
+            self._sequences[milliseconds] = floor
+        return original(self, milliseconds)
+
+    BackendBase._allocate_at = allocate  # type: ignore[method-assign]
+
+
+@dataclasses.dataclass(frozen=True)
+class Store:
+    """Where the shard groups' shelf is: a SQLite file or a PostgreSQL database."""
+
+    label: str
+    path: Path | None = None
+    url: str | None = None
+
+    def settings(self, **fields: Any) -> Settings:
+        if self.url is not None:
+            return Settings(database_url=self.url, **fields)
+        assert self.path is not None
+        return Settings(database_path=self.path, **fields)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.url is not None:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                return [tuple(row) for row in conn.execute(sql).fetchall()]
+        conn = sqlite3.connect(self.path)
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+
+def share(total: int, group: int) -> int:
+    return total // GROUPS + (1 if group < total % GROUPS else 0)
+
+
+def worker(args: argparse.Namespace) -> None:
+    """One shard group: the real bot on shard `args.worker` of GROUPS, in its own SimCord,
+    on the shelf the parent seeded; its figures go to `args.worker_out` as JSON."""
+    group = args.worker
+    partition_snowflakes(group, GROUPS)
+    own = Path(args.worker_out).with_suffix(".d")  # this process's folder (its journal)
+    own.mkdir(parents=True, exist_ok=True)
+    fields: dict[str, Any] = {"shard_count": GROUPS, "shard_ids": (group,)}
+    if args.cooldown:
+        fields["command_cooldown"] = args.cooldown
+    if args.worker_db.startswith("postgres"):
+        settings = Settings(database_url=args.worker_db, database_path=own / "load.db", **fields)
+    else:
+        settings = Settings(database_path=Path(args.worker_db), **fields)
+    result = asyncio.run(worker_async(args, settings))
+    database = settings.database_path
+    result["journals"] = [
+        str(path)
+        for folder in {own, database.parent}
+        for path in folder.glob("*.journal")
+        if path.name.startswith(database.name)
+    ]
+    Path(args.worker_out).write_text(json.dumps(result))
+
+
+async def worker_async(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    captured = LogCapture()
+    logging.getLogger().addHandler(captured)
+    group = args.worker
+
+    async def ready() -> None:
+        print("READY", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)  # the parent's start line
+
+    bot = create_bot(settings)
+    add_ping(bot)
+    # Commands are synced once per application (a stored hash): the other groups find
+    # them synced, as a real second shard group would, and do not sync.
+    async with simcord.run(bot, check_errors=False, strict_sync=False) as env:
+        load = Load(
+            env,
+            settings,
+            args,
+            guild_id=group_guild(group),
+            seeded=True,
+            uploads=group == 0,
+            ready=ready,
+        )
+        await load.run()
+    if bot.feedback is not None and bot._db is not None:
+        await bot.close_resources()
+    stored = load.upload.get("stored") or []
+    return {
+        "group": group,
+        "guild": load.guild.id,
+        "done": list(load.done),
+        "bot_time": load.bot_time,
+        "round_trip": load.round_trip,
+        "errors": load.errors,
+        "logged_errors": [
+            f"{r.name}: {r.getMessage()}" + (f"\n{r.exc_text}" if r.exc_text else "")
+            for r in captured.records
+            if r.levelno >= logging.ERROR
+        ],
+        "warnings": [
+            f"{r.name}: {r.getMessage()[:160]}"
+            for r in captured.records
+            if r.levelno < logging.ERROR
+        ],
+        "cooldown_refusals": sum(load.cooldown_refusals.values()),
+        "reaction_counts": dict(load.reaction_counts),
+        "expected": sorted(load.live[True]),
+        "posts": [post.id for post in load.posts],
+        "stream": [load.stream_started, load.stream_ended],
+        "stream_seconds": load.stream_seconds,
+        "writes": load.writes,
+        "failed_flushes": load.bot.feedback.failed_flushes,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_mb": load.rss_before,
+        "stall_ms": load.stalls.worst * 1000,
+        "stall_wall_ms": load.stalls.worst_wall * 1000,
+        "virtual": load.virtual,
+        "upload": [stored[0].title, stored[0].sections] if stored else None,
+        "seeded": len(load.seeded_titles),
+    }
+
+
+@dataclasses.dataclass
+class GroupsRun:
+    """Four shard groups' results on one store, checked against the store at the end."""
+
+    store: Store
+    results: list[dict[str, Any]]
+    seconds: float  # wall time from the start line to the last group's final flush
+    elapsed: float  # everything: seeding, start-up, the stream, shut-down
+    seeding: float
+    expected: set[tuple[int, str, int]]
+    stored: set[tuple[int, str, int]]
+    unrecorded: int  # excerpt posts the readers saw that are not in excerpt_posts
+    crashed: list[str]
+
+    def all(self, field: str, kinds: Any = None) -> list[float]:
+        return [
+            value
+            for result in self.results
+            for kind, values in result[field].items()
+            if kinds is None or kind in kinds
+            for value in values
+        ]
+
+    def commands(self, field: str = "bot_time") -> list[float]:
+        return self.all(field, MIX)
+
+    def ping(self, field: str = "bot_time") -> list[float]:
+        return self.all(field, ("ping",))
+
+    @property
+    def errors(self) -> list[str]:
+        found = [e for r in self.results for e in r["errors"] + r["logged_errors"]]
+        return found + self.crashed
+
+    @property
+    def lost(self) -> int:
+        return len(self.expected - self.stored) + len(self.stored - self.expected) + self.unrecorded
+
+
+def run_groups(store: Store, args: argparse.Namespace, tmp: Path) -> GroupsRun:
+    """Seed every group's server, start GROUPS worker processes, start their streams
+    together, and check the store once every one of them has closed."""
+    start = time.perf_counter()
+    upload = next((n for n in UPLOADS if (CORPUS / n).is_file()), None)
+    for group in range(GROUPS):
+        seed_shelf(store.settings(), group_guild(group), upload)
+    seeding = time.perf_counter() - start
+    folder = tmp / store.label.split()[0].lower()
+    folder.mkdir()
+    processes: list[subprocess.Popen[str]] = []
+    outs = [folder / f"group-{group}.json" for group in range(GROUPS)]
+    logs = [folder / f"group-{group}.stderr" for group in range(GROUPS)]
+    database = store.url or str(store.path)
+    crashed: list[str] = []
+    try:
+        for group in range(GROUPS):
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--worker",
+                str(group),
+                "--worker-db",
+                database,
+                "--worker-out",
+                str(outs[group]),
+                "--readers",
+                str(-(-args.readers // GROUPS)),
+                "--commands",
+                str(share(args.commands, group)),
+                "--reactions",
+                str(share(args.reactions, group)),
+                "--seed",
+                str(args.seed + group),
+            ]
+            if args.cooldown:
+                command += ["--cooldown", f"{args.cooldown[0]}/{args.cooldown[1]:g}"]
+            with logs[group].open("w") as stderr:
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=stderr,
+                        text=True,
+                        cwd=ROOT,
+                    )
+                )
+        for group, process in enumerate(processes):
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if line.strip() != "READY":
+                crashed.append(f"group {group} did not start: {line.strip() or 'no output'}")
+        go = time.perf_counter()
+        for process in processes:
+            assert process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write("go\n")
+                process.stdin.flush()
+        for group, process in enumerate(processes):
+            status = process.wait()
+            if status != 0:
+                tail = logs[group].read_text(errors="replace").strip().splitlines()[-3:]
+                crashed.append(f"group {group} exited with {status}: {' | '.join(tail)}")
+        seconds = time.perf_counter() - go
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    results = [json.loads(out.read_text()) for out in outs if out.is_file()]
+    expected = {tuple(key) for r in results for key in r["expected"]}
+    stored = set(store.rows("SELECT message_id, emoji, user_id FROM reactions"))
+    recorded = {row[0] for row in store.rows("SELECT message_id FROM excerpt_posts")}
+    posts = [post for r in results for post in r["posts"]]
+    unrecorded = sum(1 for post in posts if post not in recorded)
+    if results:
+        seconds = max(r["stream"][1] for r in results) - min(r["stream"][0] for r in results)
+    return GroupsRun(
+        store,
+        results,
+        seconds,
+        time.perf_counter() - start,
+        seeding,
+        expected,  # type: ignore[arg-type]
+        stored,
+        unrecorded,
+        crashed,
+    )
+
+
+def report_groups(runs: list[GroupsRun], args: argparse.Namespace) -> bool:
+    ms = 1000.0
+    print(
+        f"Storyshelf load, SQLite beside PostgreSQL: {GROUPS} shard groups on each, one process"
+        f" per group (the real bot, shard_count={GROUPS}, shard_ids=(group,), its own SimCord),"
+        f" all groups on one store: SQLite on one file, PostgreSQL on one database."
+    )
+    print(
+        f"each group: its own server (shard = (guild_id >> 22) % {GROUPS} = the group),"
+        f" {-(-args.readers // GROUPS)} readers, its share of {args.commands:,} commands and"
+        f" {args.reactions:,} reactions ({share(args.commands, 0):,} and"
+        f" {share(args.reactions, 0):,} in group 0), seed {args.seed} + group; the shelf seeded"
+        f" into every server; group 0's moderator uploads the novel. The streams start together"
+        f" (a start line once every group is ready). SimCord {simcord.__version__},"
+        f" discord.py {discord.__version__}; {os.cpu_count()} CPUs, load average"
+        f" {load_average()}"
+    )
+    print()
+    width = 44
+    print(f"{'':<30}" + "".join(f"{run.store.label:>{width}}" for run in runs))
+
+    def line(label: str, cells: list[str]) -> None:
+        print(f"{label:<30}" + "".join(f"{cell:>{width}}" for cell in cells))
+
+    def p50_99(values: list[float], base: list[float] | None = None) -> str:
+        if not values:
+            return "-"
+        p50, p99 = statistics.median(values), pct(values, 0.99)
+        text = f"{p50 * ms:.2f} / {p99 * ms:.2f}"
+        if base:
+            text += f" ({p50 / statistics.median(base):.2f}x/{p99 / pct(base, 0.99):.2f}x)"
+        return text
+
+    line("errors", [str(len(run.errors)) for run in runs])
+    line("reactions lost", [str(run.lost) for run in runs])
+    line(
+        "  stored / expected",
+        [f"{len(run.stored):,} / {len(run.expected):,}" for run in runs],
+    )
+    line(
+        "  missing / extra / unrecorded",
+        [
+            f"{len(run.expected - run.stored)} / {len(run.stored - run.expected)}"
+            f" / {run.unrecorded}"
+            for run in runs
+        ],
+    )
+    line("commands, reactions done", [_done(run) for run in runs])
+    line("command p50 / p99 ms (x ping)", [p50_99(run.commands(), run.ping()) for run in runs])
+    line("trivial reply p50 / p99 ms", [p50_99(run.ping()) for run in runs])
+    line(
+        "  round trip, commands",
+        [p50_99(run.commands("round_trip")) for run in runs],
+    )
+    for kind in [*MIX, "react", "unreact"]:
+        if any(any(r["round_trip"].get(kind) for r in run.results) for run in runs):
+            field = "round_trip" if kind in ("react", "unreact") else "bot_time"
+            label = f"  {kind} {'round trip' if field == 'round_trip' else 'bot'} p50/p99"
+            line(label, [p50_99(run.all(field, (kind,))) for run in runs])
+
+    def written(run: GroupsRun) -> str:
+        events = sum(n for r in run.results for n, _ in r["writes"])
+        busy = sum(t for r in run.results for _, t in r["writes"])
+        return (
+            f"{events / run.seconds:,.0f}/s ({events / busy if busy else 0:,.0f}/s of write time)"
+        )
+
+    def commits(run: GroupsRun) -> str:
+        events = sum(n for r in run.results for n, _ in r["writes"])
+        commits = sum(1 for r in run.results for n, _ in r["writes"] if n)
+        return f"{events:,} / {commits:,}"
+
+    def given(run: GroupsRun) -> str:
+        reactions = run.all("round_trip", ("react", "unreact"))
+        return f"{len(reactions) / run.seconds:,.0f}/s of stream wall time"
+
+    line("reactions given", [given(run) for run in runs])
+    line("reactions written", [written(run) for run in runs])
+    line("  events written / commits", [commits(run) for run in runs])
+    line("stream wall time s", [f"{run.seconds:.1f}" for run in runs])
+    line(
+        "peak memory per process MB",
+        [", ".join(f"{r['peak_rss_mb']:.0f}" for r in run.results) or "-" for run in runs],
+    )
+    line(
+        "  resident before stream MB",
+        [", ".join(f"{r['rss_before_mb']:.0f}" for r in run.results) or "-" for run in runs],
+    )
+    line(
+        "longest loop stall ms (busy)",
+        [", ".join(f"{r['stall_ms']:.0f}" for r in run.results) or "-" for run in runs],
+    )
+    line(
+        "failed flushes, journals left",
+        [
+            f"{sum(r['failed_flushes'] for r in run.results)},"
+            f" {sum(len(r['journals']) for r in run.results)}"
+            for run in runs
+        ],
+    )
+    line(
+        "cooldown refusals (not errors)",
+        [str(sum(r["cooldown_refusals"] for r in run.results)) for run in runs],
+    )
+    line(
+        "upload (group 0)",
+        [
+            next((f"{r['upload'][1]} sections" for r in run.results if r["upload"]), "none")
+            for run in runs
+        ],
+    )
+    line(
+        "seeding s, total s",
+        [f"{run.seeding:.1f}, {run.elapsed:.1f}" for run in runs],
+    )
+    print()
+    print(
+        "command: bot handling time of reader commands (all kinds, all groups), x ping = ratio to"
+        " the trivial /bench-ping in the same groups; reactions given: adds and removes sent to"
+        " the bots per second of the streams' wall time (first start to last final flush);"
+        " reactions written: events the groups' feedback writers committed per second of that"
+        " time; lost = reactions expected (readers' live reactions on excerpts) vs rows in"
+        " `reactions` after every group closed (missing + extra), plus excerpt posts not"
+        " recorded; peak memory: each process's ru_maxrss, group 0 first."
+    )
+    goals: list[Goal] = []
+    for run in runs:
+        for problem, count in collections.Counter(run.errors).most_common(8):
+            print(f"  {run.store.label}: {count} x {problem[:400]}")
+        for key in sorted(run.expected - run.stored)[:5]:
+            print(f"  {run.store.label}: missing {key}")
+        for key in sorted(run.stored - run.expected)[:5]:
+            print(f"  {run.store.label}: extra {key}")
+        warnings = collections.Counter(w for r in run.results for w in r["warnings"])
+        for warning, count in warnings.most_common(3):
+            print(f"  {run.store.label}: warning {count} x {warning}")
+        name = run.store.label.split()[0]
+        goals.append(
+            Goal(
+                f"load errors ({name}, {GROUPS} groups)",
+                str(len(run.errors)),
+                "0",
+                not run.errors,
+                f"interactions that failed and ERROR log records in {GROUPS} shard-group"
+                f" processes on one {name} store",
+            )
+        )
+        goals.append(
+            Goal(
+                f"load reactions lost ({name}, {GROUPS} groups)",
+                str(run.lost),
+                "0",
+                run.lost == 0 and bool(run.results),
+                "reactions readers left vs rows in `reactions` after every group closed"
+                " (missing + extra), and excerpt posts not recorded",
+            )
+        )
+    ok = all(goal.passed for goal in goals)
+    print(f"result: {'PASS' if ok else 'FAIL'} (zero errors, zero reactions lost, on each store)")
+    for goal in goals:
+        print(goal.line())
+    return ok
+
+
+def _done(run: GroupsRun) -> str:
+    commands = sum(r["done"][0] for r in run.results)
+    reactions = sum(r["done"][1] for r in run.results)
+    return f"{commands:,}, {reactions:,} ({len(run.results)} groups)"
+
+
+def main_groups(args: argparse.Namespace) -> bool:
+    """--database-url: the same shard groups on SQLite (one file) and on PostgreSQL."""
+    import psycopg
+
+    from tests.pg import with_database
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    url = with_database(args.database_url, name)
+    runs: list[GroupsRun] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        runs.append(
+            run_groups(
+                Store(f"SQLite ({GROUPS} processes, one file)", path=Path(tmp, "load.db")),
+                args,
+                Path(tmp),
+            )
+        )
+        with psycopg.connect(args.database_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            runs.append(
+                run_groups(
+                    Store(f"PostgreSQL ({GROUPS} processes, one database)", url=url),
+                    args,
+                    Path(tmp),
+                )
+            )
+        finally:
+            with psycopg.connect(args.database_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return report_groups(runs, args)
+
+
 def cooldown(value: str) -> tuple[int, float]:
     uses, _, seconds = value.partition("/")
     return int(uses), float(seconds)
@@ -1034,10 +1575,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: 200 commands, 2,000 reactions"
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        metavar="URL",
+        help=f"also run on PostgreSQL: the workload in {GROUPS} shard-group processes on a"
+        " fresh database on this server (and on one SQLite file), side by side",
+    )
+    # A shard group's process (started by --database-url): which group, its store, its output.
+    parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-db", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.commands, args.reactions = 200, 2000
     faster_settling()
+    if args.worker is not None:
+        worker(args)
+        return 0
+    if args.database_url:
+        return 0 if main_groups(args) else 1
     return 0 if asyncio.run(main_async(args)) else 1
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 from bench.common import Goal, RoundTrips, goal_line, parse_goal
 from bench.run_all import BENCHMARKS, goals_of
+from tests import pg
 from tests.support import generated_story, query, shelve_many
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench(name: str):
@@ -123,3 +129,29 @@ def test_goals_are_derived_from_a_pass_fail_column():
     (goal,) = goals_of(bench("hostile"), output, 1, 10.0)
     assert not goal.passed
     assert goal.figure == "1 of 2"
+
+
+@pytest.mark.skipif(not pg.enabled(), reason="TEST_DATABASE_URL not set")
+def test_the_load_bench_runs_on_postgresql_beside_sqlite():
+    """`load_bench.py --database-url`, tiny: four shard groups on each store, no errors,
+    no reactions lost, and the side-by-side table printed."""
+    assert pg.TEST_DATABASE_URL is not None
+    command = [sys.executable, "bench/load_bench.py", "--database-url", pg.TEST_DATABASE_URL]
+    command += ["--readers", "8", "--commands", "40", "--reactions", "200"]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    output = done.stdout
+    assert done.returncode == 0, output + done.stderr
+    rows = {line[:30].strip(): line[30:].split() for line in output.splitlines()}
+    assert rows["errors"] == ["0", "0"]
+    assert rows["reactions lost"] == ["0", "0"]
+    for store in ("SQLite", "PostgreSQL"):
+        assert f"GOAL load errors ({store}, 4 groups): 0 (goal 0) PASS" in output
+        assert f"GOAL load reactions lost ({store}, 4 groups): 0 (goal 0) PASS" in output
+    assert "peak memory per process MB" in rows
+    assert "reactions written" in rows
