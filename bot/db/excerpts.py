@@ -22,10 +22,9 @@ __all__ = (
 # story's posts went with it, and a foreign-key failure would stall the writer.
 # (PostgreSQL needs the types of parameters that only appear in a select list.)
 _INSERT_SQL = (
-    "INSERT INTO excerpt_posts"
+    "INSERT OR IGNORE INTO excerpt_posts"
     " (message_id, guild_id, channel_id, story_id, section_position, posted_by)"
     " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM stories WHERE id = ?4)"
-    " ON CONFLICT DO NOTHING"
 )
 _INSERT_SQL_PG = (
     "INSERT INTO excerpt_posts"

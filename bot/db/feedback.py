@@ -26,9 +26,8 @@ __all__ = (
 # takes its posts with it).
 _STEP_SQL: dict[str, tuple[str, ...]] = {
     "add": (
-        "INSERT INTO reactions (message_id, emoji, user_id)"
-        " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)"
-        " ON CONFLICT DO NOTHING",
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
+        " SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
     ),
     "remove": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",),
     "clear_emoji": ("DELETE FROM reactions WHERE message_id = ? AND emoji = ?",),
@@ -38,15 +37,14 @@ _STEP_SQL: dict[str, tuple[str, ...]] = {
         "DELETE FROM reactions WHERE message_id = ?1 AND (emoji, user_id) NOT IN"
         " (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
         " FROM json_each(?2) AS j)",
-        "INSERT INTO reactions (message_id, emoji, user_id)"
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id)"
         " SELECT ?1, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]')"
         " FROM json_each(?2) AS j"
-        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)"
-        " ON CONFLICT DO NOTHING",
+        " WHERE EXISTS (SELECT 1 FROM excerpt_posts WHERE message_id = ?1)",
     ),
 }
-# The same on PostgreSQL: parameters typed where only a select list shows them, and the
-# JSON list read with jsonb_array_elements.
+# The same on PostgreSQL: ON CONFLICT DO NOTHING for SQLite's OR IGNORE, parameters typed
+# where only a select list shows them, and the JSON list read with jsonb_array_elements.
 _STEP_SQL_PG: dict[str, tuple[str, ...]] = {
     **_STEP_SQL,
     "add": (
