@@ -298,19 +298,7 @@ async def _search_pg(
                 limit,
             ),
         )
-        return SearchResults(
-            [
-                SearchHit(
-                    r[0],
-                    r[1],
-                    Rating(r[2], RatingLevel(r[3])),
-                    r[4],
-                    r[5],
-                    _cjk_snippet(r[6], runs[0]),
-                )
-                for r in rows
-            ]
-        )
+        return SearchResults(_hits(rows, lambda r: _cjk_snippet(r[6], runs[0])))
     typed = pg_words(query)[:16]
     if not typed:
         return SearchResults([])
@@ -353,21 +341,13 @@ async def _search_pg(
             _WINDOW,
         ),
     )
-    return SearchResults(
-        [
-            SearchHit(
-                r[0],
-                r[1],
-                Rating(r[2], RatingLevel(r[3])),
-                r[4],
-                r[5],
-                _with_ellipses(r[6], r[7], r[8])
-                if MATCH_START in r[6]
-                else _marked_window(r[9], typed, starts=r[7].startswith(r[9]), ends=r[10]),
-            )
-            for r in rows
-        ]
-    )
+
+    def snippet(r: Any) -> str:
+        if MATCH_START in r[6]:
+            return _with_ellipses(r[6], r[7], r[8])
+        return _marked_window(r[9], typed, starts=r[7].startswith(r[9]), ends=r[10])
+
+    return SearchResults(_hits(rows, snippet))
 
 
 def _marked_window(window: str, words: Sequence[str], *, starts: bool, ends: bool) -> str:
@@ -391,8 +371,12 @@ def _with_ellipses(headline: str, head: str, tail: str) -> str:
     return ("" if starts else "…") + headline.strip() + ("" if ends else "…")
 
 
-def _hits(rows: list[Any]) -> list[SearchHit]:
-    return [SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], r[6]) for r in rows]
+def _hits(rows: list[Any], snippet: Callable[[Any], str] = lambda r: r[6]) -> list[SearchHit]:
+    """Rows of (story id, title, rating label, level, position, section title, …) as hits;
+    `snippet` makes the shown text from the row (by default its seventh column)."""
+    return [
+        SearchHit(r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], snippet(r)) for r in rows
+    ]
 
 
 # Characters of context on each side of a CJK match in a snippet.
@@ -429,12 +413,7 @@ async def _search_cjk(
         (grams, guild_id, *level_params, *story_params, *extra_params, limit),
     )
     first_word = CJK_RUN.findall(query)[0]
-    return [
-        SearchHit(
-            r[0], r[1], Rating(r[2], RatingLevel(r[3])), r[4], r[5], _cjk_snippet(r[6], first_word)
-        )
-        for r in rows
-    ]
+    return _hits(rows, lambda r: _cjk_snippet(r[6], first_word))
 
 
 def _cjk_snippet(body: str, word: str) -> str:

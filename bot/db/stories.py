@@ -607,51 +607,37 @@ async def edit_story(
 ) -> None:
     """Change a story's details in place; raises DuplicateTitleError or LookupError."""
     try:
-        await _edit(db, guild_id, story_id, title, author, rating, summary, notes, user_id)
+        async with transaction(db):
+            clash = await fetch_one(
+                db,
+                "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ? AND id != ?",
+                (guild_id, title_key(title), story_id),
+            )
+            if clash:
+                raise DuplicateTitleError(title)
+            cursor = await db.execute(
+                "UPDATE stories SET title = ?, title_key = ?, author = ?, rating_label = ?,"
+                " rating_level = ?, summary = ?, notes = ?, revision = revision + 1,"
+                " updated_at = ? WHERE id = ? AND guild_id = ?",
+                (
+                    title,
+                    title_key(title),
+                    author,
+                    rating.label,
+                    rating.level.value,
+                    summary,
+                    notes,
+                    now_stamp(),
+                    story_id,
+                    guild_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise LookupError(story_id)
+            await record(db, guild_id, user_id, "edit", story_id, title)
     except asyncpg.UniqueViolationError:
         # PostgreSQL: another process gave a story this title since the check.
         raise DuplicateTitleError(title) from None
-
-
-async def _edit(
-    db: aiosqlite.Connection,
-    guild_id: int,
-    story_id: int,
-    title: str,
-    author: str | None,
-    rating: Rating,
-    summary: str | None,
-    notes: str | None,
-    user_id: int,
-) -> None:
-    async with transaction(db):
-        clash = await fetch_one(
-            db,
-            "SELECT 1 FROM stories WHERE guild_id = ? AND title_key = ? AND id != ?",
-            (guild_id, title_key(title), story_id),
-        )
-        if clash:
-            raise DuplicateTitleError(title)
-        cursor = await db.execute(
-            "UPDATE stories SET title = ?, title_key = ?, author = ?, rating_label = ?,"
-            " rating_level = ?, summary = ?, notes = ?, revision = revision + 1,"
-            " updated_at = ? WHERE id = ? AND guild_id = ?",
-            (
-                title,
-                title_key(title),
-                author,
-                rating.label,
-                rating.level.value,
-                summary,
-                notes,
-                now_stamp(),
-                story_id,
-                guild_id,
-            ),
-        )
-        if cursor.rowcount != 1:
-            raise LookupError(story_id)
-        await record(db, guild_id, user_id, "edit", story_id, title)
 
 
 async def remove_story(
