@@ -124,15 +124,12 @@ def _returns_rows(sql: str) -> bool:
 
 
 class PgDatabase:
-    dialect = "postgresql"
-
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self.pool = pool
         self.url = url
         self._tx: ContextVar[asyncpg.Connection | None] = ContextVar(
             f"storyshelf_pg_tx_{id(self)}", default=None
         )
-        self.queries = 0
 
     # ------------------------------------------------------------ statements
 
@@ -146,7 +143,6 @@ class PgDatabase:
             yield conn
 
     async def _run(self, sql: str, params: Sequence[Any]) -> PgCursor:
-        self.queries += 1
         statement = to_pg(sql)
         async with self._connection() as conn:
             if _returns_rows(sql):
@@ -159,7 +155,6 @@ class PgDatabase:
         return _Statement(self._run(sql, tuple(parameters)))
 
     async def execute_fetchall(self, sql: str, parameters: Iterable[Any] = ()) -> list[Any]:
-        self.queries += 1
         async with self._connection() as conn:
             return list(await conn.fetch(to_pg(sql), *tuple(parameters)))
 
@@ -167,7 +162,6 @@ class PgDatabase:
         rows = [tuple(row) for row in rows]
         if not rows:
             return
-        self.queries += 1
         async with self._connection() as conn:
             await conn.executemany(to_pg(sql), rows)
 
