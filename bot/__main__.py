@@ -338,10 +338,8 @@ def _with_rating(parsed: ParsedStory, rating: Rating | None) -> tuple[ParsedStor
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.connection import DatabaseError, connect_sync, is_busy
-    from bot.db.stories import DuplicateTitleError, insert_story
-    from bot.importer import read_story_file
-    from bot.story import StoryFileError
+    from bot.db.connection import DatabaseError, connect_sync
+    from bot.db.stories import insert_story
 
     try:
         rating = _rating_override(args.rating)
@@ -355,100 +353,96 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         conn = connect_sync(db_path, busy_timeout_ms=settings.busy_timeout_ms)
     except DatabaseError as error:
         return _fail(str(error))
-    failures = 0
-    name = ""
+    importing = _Importing(args.files, settings, rating)
     try:
-        for name in args.files:
-            path = Path(name)
-            try:
-                parsed, warnings = _with_rating(
-                    read_story_file(path, max_bytes=settings.max_upload_bytes), rating
-                )
-                stored = insert_story(conn, args.guild, parsed)
-            except (StoryFileError, DuplicateTitleError) as error:
-                failures += 1
-                print(f"✗ {path.name}: {error}")
-                continue
-            except sqlite3.OperationalError as error:
-                if not is_busy(error):
-                    raise
-                failures += 1
-                print(
-                    f"✗ {path.name}: the database is busy (another process is writing to it);"
-                    " nothing was stored, try again"
-                )
-                continue
-            _print_stored(path, stored, warnings)
+        return importing.run(
+            lambda parsed: insert_story(conn, args.guild, parsed),
+            busy="the database is busy (another process is writing to it)",
+        )
     except sqlite3.DatabaseError as error:
         # insert_story rolled back: the file in progress left nothing behind.
         return _fail(
             f"cannot write to the database at {db_path} ({' '.join(str(error).split())});"
-            f" {Path(name).name} was not stored"
+            f" {importing.name} was not stored"
         )
     except KeyboardInterrupt:
-        return _fail(f"interrupted: {Path(name).name} was not stored", 130)
+        return _fail(f"interrupted: {importing.name} was not stored", 130)
     finally:
         conn.close()
-    return 1 if failures else 0
 
 
-def _print_stored(path: Path, stored: StoredStory, warnings: list[str]) -> None:
-    print(
-        f"✓ {path.name}: “{stored.title}” · {stored.rating.level.display}"
-        f" ({stored.rating.label}) · {stored.sections} sections · {stored.words:,} words"
-    )
-    for warning in warnings:
-        print(f"  warning: {warning}")
+class _Importing:
+    """`import`'s walk over the files, whichever database `store` writes to: a line per
+    file, its warnings, and a failure counted (not raised) for a bad file, a title
+    already on the shelf or a busy database. `name` is the file in progress."""
+
+    def __init__(self, files: list[str], settings: Settings, rating: Rating | None) -> None:
+        self.files = files
+        self.settings = settings
+        self.rating = rating
+        self.name = ""
+
+    def run(self, store: Callable[[ParsedStory], StoredStory], *, busy: str) -> int:
+        from bot.db.connection import is_busy
+        from bot.db.stories import DuplicateTitleError
+        from bot.importer import read_story_file
+        from bot.story import StoryFileError
+
+        failures = 0
+        for name in self.files:
+            path = Path(name)
+            self.name = path.name
+            try:
+                parsed, warnings = _with_rating(
+                    read_story_file(path, max_bytes=self.settings.max_upload_bytes), self.rating
+                )
+                stored = store(parsed)
+            except (StoryFileError, DuplicateTitleError) as error:
+                failures += 1
+                print(f"✗ {path.name}: {error}")
+                continue
+            except Exception as error:
+                if not is_busy(error):
+                    raise
+                failures += 1
+                print(f"✗ {path.name}: {busy}; nothing was stored, try again")
+                continue
+            print(
+                f"✓ {path.name}: “{stored.title}” · {stored.rating.level.display}"
+                f" ({stored.rating.label}) · {stored.sections} sections · {stored.words:,} words"
+            )
+            for warning in warnings:
+                print(f"  warning: {warning}")
+        return 1 if failures else 0
 
 
 def _import_to_server(args: argparse.Namespace, settings: Settings, rating: Rating | None) -> int:
     """`import` into PostgreSQL (DATABASE_URL): each file in a transaction of its own."""
-    from bot.db.connection import DatabaseError, is_busy
+    from bot.db.connection import DatabaseError
     from bot.db.pg import describe_url, open_pg
-    from bot.db.stories import DuplicateTitleError, store_story_pg
-    from bot.importer import read_story_file
-    from bot.story import StoryFileError
+    from bot.db.stories import store_story_pg
 
     url = settings.database_url or ""
-    failures = 0
-    name = ""
+    importing = _Importing(args.files, settings, rating)
     with asyncio.Runner() as runner:
         try:
             db = runner.run(open_pg(url, min_size=1, max_size=1))
         except DatabaseError as error:
             return _fail(str(error))
         try:
-            for name in args.files:
-                path = Path(name)
-                try:
-                    parsed, warnings = _with_rating(
-                        read_story_file(path, max_bytes=settings.max_upload_bytes), rating
-                    )
-                    stored = runner.run(store_story_pg(db, args.guild, parsed, user_id=None))
-                except (StoryFileError, DuplicateTitleError) as error:
-                    failures += 1
-                    print(f"✗ {path.name}: {error}")
-                    continue
-                except Exception as error:
-                    if not is_busy(error):
-                        raise
-                    failures += 1
-                    print(
-                        f"✗ {path.name}: the database is busy or unreachable; nothing was"
-                        " stored, try again"
-                    )
-                    continue
-                _print_stored(path, stored, warnings)
+            return importing.run(
+                lambda parsed: runner.run(store_story_pg(db, args.guild, parsed, user_id=None)),
+                busy="the database is busy or unreachable",
+            )
         except KeyboardInterrupt:
-            return _fail(f"interrupted: {Path(name).name} was not stored", 130)
+            return _fail(f"interrupted: {importing.name} was not stored", 130)
         except Exception as error:
             return _fail(
                 f"cannot write to the PostgreSQL database at {describe_url(url)}"
-                f" ({' '.join(str(error).split())}); {Path(name).name} was not stored"
+                f" ({' '.join(str(error).split())}); {importing.name} was not stored"
             )
         finally:
             runner.run(db.close())
-    return 1 if failures else 0
 
 
 def cmd_inspect(args: argparse.Namespace, settings: Settings) -> int:
