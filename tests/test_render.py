@@ -29,6 +29,7 @@ from bot.render import (
     truncate,
     unescape_story_text,
 )
+from bot.render.snippets import _MAY_ESCAPE
 from bot.story import SCENE_BREAK, Rating, RatingLevel
 
 MATURE = Rating("R (language)", RatingLevel.MATURE)
@@ -529,6 +530,16 @@ def test_excerpt_message() -> None:
     assert content == (
         "**Gentle** · by Ann\nSection 1/1 · One · Excerpt\nRating: General (G)\n||A soft morning.||"
     )
+
+
+@PROPERTY
+@given(FIELD)
+def test_a_snippet_word_without_marks_escapes_to_itself(field: str) -> None:
+    """render_snippet skips escaping words that hold no character it could act on;
+    for every whitespace-free word (all a snippet's words are) the skip is exact."""
+    for word in field.split():
+        if _MAY_ESCAPE.search(word) is None:
+            assert escape_inline(word) == word
 
 
 def test_snippet_puts_the_match_in_bold() -> None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.db.quick import QuickReader
 from bot.db.search import WordCounts, search_sections
+from bot.story import RatingLevel
 from tests.support import make_story, shelve, shelve_many, spoiler_text
 
 # Every section holds "kettle"; "Myfanwy" is in three, most often in Story 5's first.
@@ -230,3 +231,55 @@ async def test_the_note_shows_the_typed_words_inert(small_floor_world):
     note = result.response.content.split("\n\n")[0]
     assert note.startswith("-# “\\_\\_kettle\\_\\_” is in most sections")
     assert "||" not in note and "**" not in note
+
+
+@pytest.mark.sqlite_only  # the FTS5 statements themselves
+async def test_a_rare_word_ranked_in_one_pass_matches_the_candidate_ranking(settings):
+    """A word in few sections is ranked by FTS5 over all its matches at once; the hits,
+    their order and snippets are the nested statement's, and only this server's
+    sections readable here come back."""
+    times = {0: 4, 1: 1, 3: 6, 4: 2, 6: 3, 8: 5}  # no two alike: no ties to break apart
+    for n in range(10):
+        body = "The lamp was lit. " + "Myfanwy sang. " * times.get(n, 0)
+        level = RatingLevel.EXPLICIT if n == 3 else RatingLevel.GENERAL
+        shelve(settings, 1, make_story(f"Song {n}", level=level, sections=[("One", body)]))
+    shelve(settings, 2, make_story("Elsewhere", sections=[("One", "Myfanwy sang. " * 9)]))
+    readable = {RatingLevel.GENERAL, RatingLevel.TEEN}
+    reader = QuickReader(settings.database_path)
+    try:
+        for limit in (3, 10):
+            one_pass = await search_sections(
+                reader, 1, "myfanwy", levels=readable, limit=limit, counts=WordCounts()
+            )
+            candidates = await search_sections(reader, 1, "myfanwy", levels=readable, limit=limit)
+            assert [(h.story_title, h.snippet) for h in one_pass.hits] == [
+                (h.story_title, h.snippet) for h in candidates.hits
+            ]
+            # Most often first; the Explicit story and the other server's never.
+            expected = ["Song 8", "Song 0", "Song 6", "Song 4", "Song 1"][:limit]
+            assert [h.story_title for h in one_pass.hits] == expected
+    finally:
+        reader.close()
+
+
+@pytest.mark.sqlite_only  # the FTS5 statements themselves
+async def test_a_rare_words_count_is_kept_briefly(settings):
+    """One pass ranks every match of a rare word: its count (and a small shelf's size)
+    is read again after `rare_ttl`, so an import that adds hundreds of matches cannot
+    leave that pass ranking them all for the ten minutes other counts are kept."""
+    shelve(settings, 1, make_story(sections=[("One", "tea"), ("Two", "milk"), ("Three", "milk")]))
+    now = [0.0]
+    counts = WordCounts(ttl=600, rare_ttl=30, clock=lambda: now[0])
+    reader = QuickReader(settings.database_path)
+    try:
+        await search_sections(reader, 1, "tea", counts=counts)
+        asked = counts.queries
+        now[0] = 29.0
+        await search_sections(reader, 1, "tea", counts=counts)
+        assert counts.queries == asked  # remembered
+        now[0] = 31.0
+        found = await search_sections(reader, 1, "tea", counts=counts)
+        assert counts.queries > asked  # read again
+        assert [h.section_title for h in found.hits] == ["One"]
+    finally:
+        reader.close()

@@ -47,6 +47,11 @@ def _snippet_tokens(snippet: str) -> list[_Token]:
 # Emphasis marks at the edges of words (`*word*`, `_word_`, `**word**`, `~~word~~`).
 _EMPHASIS_MARKS = re.compile(r"(?<![^\W_])[*_~]+|[*_~]+(?![^\W_])")
 _HAS_EMPHASIS = re.compile(r"[*_~]")
+# Every character `escape_inline` or the emphasis rule can act on in a token (a
+# token holds no whitespace, so the line-start rules that need a space after their
+# mark, "- ", "1. ", "* ", never apply): a word without any is shown as it is, and
+# most words pass this check, which is cheaper than escaping.
+_MAY_ESCAPE = re.compile(r"[\\|`\[*_~>#@<]")
 
 
 def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
@@ -59,14 +64,17 @@ def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
     if not tokens:
         return spoiler(ELLIPSIS)
     cap = max(1, (limit - 16) // 2)  # so one escaped word always fits
+    escaped: list[str] = []
     for token in tokens:
+        # Most words hold nothing to strip or escape: they are shown as they are.
+        marked = _MAY_ESCAPE.search(token.text) is not None
         # A snippet is a window of the text: its emphasis marks would show escaped, or
         # half a pair; the words read better without them ("refuses", not "\*refuses\*").
-        if _HAS_EMPHASIS.search(token.text):
+        if marked and _HAS_EMPHASIS.search(token.text):
             token.text = _EMPHASIS_MARKS.sub("", token.text) or token.text
         if len(token.text) > cap:
             token.text = truncate(token.text, cap)
-    escaped = [escape_inline(token.text) for token in tokens]
+        escaped.append(escape_inline(token.text) if marked else token.text)
     count = len(tokens)
     # Prefix sums: rendered length with leading spaces, and starts of bold runs.
     cost = [0]
