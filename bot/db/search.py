@@ -170,9 +170,9 @@ async def search_sections(
     snippets for just those (a snippet in the ranking itself would be built for
     every candidate), in one statement. With `counts`, words too common to weigh
     anything in bm25 are left out of the ranking (RANKING_FLOOR); when every word
-    is, the hits are the first sections that hold them all, in shelf order. When
-    the words have few matches on the whole shelf (at most SEARCH_CANDIDATES,
-    below the floor), FTS5 ranks them all itself and hands them over best first.
+    is, the hits are the first sections that hold them all, in shelf order. When no
+    word is common and they have at most SEARCH_CANDIDATES matches on the whole
+    shelf, FTS5 ranks every match itself and hands them over best first.
     """
     if is_postgres(db):
         return await _search_pg(db, guild_id, query, story_id=story_id, levels=levels, limit=limit)
