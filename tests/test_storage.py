@@ -505,3 +505,44 @@ async def test_removed_excerpts_stop_counting(shelf):
 
         assert recorder.pending == 0
         assert not await recorder.is_excerpt(EXCERPT)
+
+
+async def test_cursors_the_event_loop_frees_late_never_break_the_writer(shelf):
+    """A cursor can outlive its call (a reference cycle keeps it until a garbage
+    collection) and is then freed on the event loop, at any moment, while the database
+    thread runs the same statement for the writer's next batch. No batch may fail for it."""
+    path, story = shelf
+    messages = [EXCERPT + n for n in range(10)]
+    async with recorder_on(path) as recorder:
+        for message_id in messages:
+            recorder.excerpt_posted(_post(message_id, story))
+        await recorder.flush()
+
+        db = recorder.db
+        real = db.executemany
+        loop = asyncio.get_running_loop()
+        kept: list[object] = []
+        moments = iter(range(10**6))
+
+        def free_one() -> None:
+            if kept:
+                kept.pop(0)  # the last reference goes here, on the event loop
+
+        async def keeping(sql, rows):
+            # An earlier cursor is freed a little way into this statement's run.
+            loop.call_later((next(moments) % 20) / 10_000, free_one)
+            cursor = await real(sql, rows)
+            kept.append(cursor)  # as a reference cycle would keep it
+            return cursor
+
+        db.executemany = keeping
+        for batch in range(40):
+            users = range(batch * 500, batch * 500 + 500)
+            for user in users:
+                recorder.reaction_added(messages[user % 10], user, HEART)
+            assert await recorder.tick(), f"batch {batch} failed"
+            await asyncio.sleep(0.003)  # the scheduled frees that are still due
+
+        assert recorder.failed_flushes == 0
+        assert recorder.pending == 0
+    assert len(_reactions(path)) == 40 * 500

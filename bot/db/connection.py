@@ -342,7 +342,16 @@ async def open_database(path: Path | str, *, busy_timeout_ms: int) -> aiosqlite.
     # Migrate on a short-lived synchronous connection: one code path for the bot
     # and the command line, and start-up errors surface before anything else runs.
     connect_sync(path, busy_timeout_ms=busy_timeout_ms).close()
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    # No statement cache. Python's sqlite3 hands the same prepared statement to every
+    # cursor that runs the same SQL, and a cursor resets its statement when it is freed.
+    # aiosqlite runs statements on its own thread but hands the cursors to the event
+    # loop, which frees them whenever it drops them (a garbage collection can do so
+    # long after): the reset then lands on the statement the database thread is
+    # running for the next caller, and that call fails with "bad parameter or other
+    # API misuse" (seen in the feedback writer under load). Without the cache each
+    # cursor owns its statement, which nobody else is running when it is freed.
+    # Preparing a statement costs tens of microseconds; a hop to the thread, milliseconds.
+    conn = await aiosqlite.connect(path, isolation_level=None, cached_statements=0)
     try:
         # Pragmas that answer with a row leave a statement open until the cursor
         # closes, and an open statement makes COMMIT fail: close each one.
