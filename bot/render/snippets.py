@@ -15,33 +15,55 @@ SNIPPET_LIMIT = 300
 MATCH_START = "\x02"
 MATCH_END = "\x03"
 
-_SNIPPET_TOKEN = re.compile(r"[\x02\x03]|\s+|[^\s\x02\x03]+")
+_MARKER = re.compile(f"([{MATCH_START}{MATCH_END}])")
 
 
 @dataclass(slots=True)
-class _Token:
-    text: str
-    match: bool
-    spaced: bool  # whitespace before it in the snippet
+class _Tokens:
+    """A snippet's words, in parallel lists: its text, whether it is a matched word,
+    whether whitespace stood before it."""
+
+    texts: list[str]
+    matches: list[bool]
+    spaced: list[bool]
 
 
-def _snippet_tokens(snippet: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    matching = spaced = False
-    for piece in _SNIPPET_TOKEN.findall(snippet):
+def _snippet_tokens(snippet: str) -> _Tokens:
+    """The words between whitespace and markers. A word the markers split with no space
+    between ("@" + "everyone") stays one word when both sides are matched or neither is.
+
+    Split at the markers first, then at whitespace (both in C): most snippets hold
+    one or two marked words among two dozen."""
+    texts: list[str] = []
+    matches: list[bool] = []
+    spaced: list[bool] = []
+    matching = space = False
+    for piece in _MARKER.split(snippet):
         if piece == MATCH_START:
             matching = True
-        elif piece == MATCH_END:
+            continue
+        if piece == MATCH_END:
             matching = False
-        elif piece.isspace():
-            spaced = True
-        elif tokens and not spaced and tokens[-1].match == matching:
-            # Glue what the markers split without a space between ("@" + "everyone").
-            tokens[-1].text += piece
+            continue
+        words = piece.split()
+        if not words:
+            space = space or bool(piece)
+            continue
+        space = space or piece[0].isspace()
+        first = words[0]
+        if texts and not space and matches[-1] == matching:
+            texts[-1] += first
         else:
-            tokens.append(_Token(piece, matching, spaced))
-            spaced = False
-    return tokens
+            texts.append(first)
+            matches.append(matching)
+            spaced.append(space)
+        rest = len(words) - 1
+        if rest:
+            texts.extend(words[1:])
+            matches.extend([matching] * rest)
+            spaced.extend([True] * rest)
+        space = piece[-1].isspace()
+    return _Tokens(texts, matches, spaced)
 
 
 # Emphasis marks at the edges of words (`*word*`, `_word_`, `**word**`, `~~word~~`).
@@ -61,56 +83,79 @@ def render_snippet(snippet: str, *, limit: int = SNIPPET_LIMIT) -> str:
     dropped word by word from the far side of the first match until it fits ``limit``.
     """
     tokens = _snippet_tokens(snippet)
-    if not tokens:
+    texts, matches, spaced = tokens.texts, tokens.matches, tokens.spaced
+    count = len(texts)
+    if not count:
         return spoiler(ELLIPSIS)
     cap = max(1, (limit - 16) // 2)  # so one escaped word always fits
-    escaped: list[str] = []
-    for token in tokens:
-        # Most words hold nothing to strip or escape: they are shown as they are.
-        marked = _MAY_ESCAPE.search(token.text) is not None
-        # A snippet is a window of the text: its emphasis marks would show escaped, or
-        # half a pair; the words read better without them ("refuses", not "\*refuses\*").
-        if marked and _HAS_EMPHASIS.search(token.text):
-            token.text = _EMPHASIS_MARKS.sub("", token.text) or token.text
-        if len(token.text) > cap:
-            token.text = truncate(token.text, cap)
-        escaped.append(escape_inline(token.text) if marked else token.text)
-    count = len(tokens)
+    if _MAY_ESCAPE.search(snippet) is None and max(map(len, texts)) <= cap:
+        # Most snippets: no word holds anything to strip or escape.
+        escaped = texts
+    else:
+        texts = [_shown_word(text, cap) for text in texts]
+        escaped = [
+            escape_inline(text) if _MAY_ESCAPE.search(text) is not None else text for text in texts
+        ]
+    starts = [i for i in range(count) if matches[i] and (i == 0 or not matches[i - 1])]
+    budget = limit - 5  # the spoiler bars and a possible pad
+    whole = sum(map(len, escaped)) + sum(spaced) - spaced[0] + 4 * len(starts)
+    if whole <= budget:
+        low, high = 0, count  # most snippets fit whole
+    else:
+        low, high = _window(escaped, matches, spaced, starts[0] if starts else 0, budget)
+
+    parts: list[str] = []
+    if low > 0 and not texts[low].startswith(ELLIPSIS):
+        parts.append(ELLIPSIS)
+    bold = False
+    for i in range(low, high):
+        space = " " if i > low and spaced[i] else ""
+        if matches[i] != bold:
+            parts.extend(("**", space) if bold else (space, "**"))
+            bold = matches[i]
+        else:
+            parts.append(space)
+        parts.append(escaped[i])
+    if bold:
+        parts.append("**")
+    if high < count and not texts[high - 1].endswith(ELLIPSIS):
+        parts.append(ELLIPSIS)
+    return spoiler("".join(parts))
+
+
+def _shown_word(text: str, cap: int) -> str:
+    """One word as a snippet shows it, before escaping: emphasis marks dropped, cut to `cap`."""
+    # A snippet is a window of the text: its emphasis marks would show escaped, or
+    # half a pair; the words read better without them ("refuses", not "\*refuses\*").
+    if _HAS_EMPHASIS.search(text):
+        text = _EMPHASIS_MARKS.sub("", text) or text
+    if len(text) > cap:
+        text = truncate(text, cap)
+    return text
+
+
+def _window(
+    escaped: list[str], matches: list[bool], spaced: list[bool], focus: int, budget: int
+) -> tuple[int, int]:
+    """The words [low, high) shown around the first match (`focus`) within `budget`,
+    dropped one at a time from the side farther from it."""
+    count = len(escaped)
     # Prefix sums: rendered length with leading spaces, and starts of bold runs.
     cost = [0]
     runs = [0]
-    for i, token in enumerate(tokens):
-        cost.append(cost[-1] + len(escaped[i]) + token.spaced)
-        runs.append(runs[-1] + (token.match and (i == 0 or not tokens[i - 1].match)))
+    for i in range(count):
+        cost.append(cost[-1] + len(escaped[i]) + spaced[i])
+        runs.append(runs[-1] + (matches[i] and (i == 0 or not matches[i - 1])))
 
     def length(low: int, high: int) -> int:
-        bold = runs[high] - runs[low] + (tokens[low].match and low > 0 and tokens[low - 1].match)
+        bold = runs[high] - runs[low] + (matches[low] and low > 0 and matches[low - 1])
         ellipses = (low > 0) + (high < count)
-        return cost[high] - cost[low] - tokens[low].spaced + 4 * bold + ellipses
+        return cost[high] - cost[low] - spaced[low] + 4 * bold + ellipses
 
-    budget = limit - 5  # the spoiler bars and a possible pad
-    focus = next((i for i, token in enumerate(tokens) if token.match), 0)
     low, high = max(0, focus - budget), min(count, focus + budget + 1)
     while high - low > 1 and length(low, high) > budget:
         if focus - low > high - 1 - focus:
             low += 1
         else:
             high -= 1
-
-    parts: list[str] = []
-    if low > 0 and not tokens[low].text.startswith(ELLIPSIS):
-        parts.append(ELLIPSIS)
-    bold = False
-    for i in range(low, high):
-        space = " " if i > low and tokens[i].spaced else ""
-        if tokens[i].match != bold:
-            parts.extend(("**", space) if bold else (space, "**"))
-            bold = tokens[i].match
-        else:
-            parts.append(space)
-        parts.append(escaped[i])
-    if bold:
-        parts.append("**")
-    if high < count and not tokens[high - 1].text.endswith(ELLIPSIS):
-        parts.append(ELLIPSIS)
-    return spoiler("".join(parts))
+    return low, high
