@@ -17,7 +17,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bot.db.quick import QuickReader
-from bot.db.search import WordCounts, search_sections
+from bot.db.search import SEARCH_CANDIDATES, WordCounts, search_sections
+from bot.render.snippets import MATCH_END, MATCH_START
 from bot.story import RatingLevel
 from tests.support import make_story, shelve, shelve_many, spoiler_text
 
@@ -263,23 +264,23 @@ async def test_a_rare_word_ranked_in_one_pass_matches_the_candidate_ranking(sett
 
 
 @pytest.mark.sqlite_only  # the FTS5 statements themselves
-async def test_a_rare_words_count_is_kept_briefly(settings):
-    """One pass ranks every match of a rare word: its count (and a small shelf's size)
-    is read again after `rare_ttl`, so an import that adds hundreds of matches cannot
-    leave that pass ranking them all for the ten minutes other counts are kept."""
+async def test_a_rare_word_is_ranked_at_once_only_while_it_is_rare(settings):
+    """One pass ranks every match of a rare word, and counts them in the same
+    statement each time: an import that gives the word hundreds of matches moves the
+    very next search to the counted path (at most SEARCH_CANDIDATES ranked), with no
+    remembered count to wait out."""
     shelve(settings, 1, make_story(sections=[("One", "tea"), ("Two", "milk"), ("Three", "milk")]))
-    now = [0.0]
-    counts = WordCounts(ttl=600, rare_ttl=30, clock=lambda: now[0])
+    counts = WordCounts(ttl=600, rare_ttl=30, clock=lambda: 0.0)
     reader = QuickReader(settings.database_path)
     try:
-        await search_sections(reader, 1, "tea", counts=counts)
-        asked = counts.queries
-        now[0] = 29.0
-        await search_sections(reader, 1, "tea", counts=counts)
-        assert counts.queries == asked  # remembered
-        now[0] = 31.0
         found = await search_sections(reader, 1, "tea", counts=counts)
-        assert counts.queries > asked  # read again
         assert [h.section_title for h in found.hits] == ["One"]
+        assert counts.queries == 0  # counted inside the search itself
+        many = [(f"Cup {n}", "tea " * (1 + n % 7)) for n in range(SEARCH_CANDIDATES + 50)]
+        shelve(settings, 1, make_story("Teapot", sections=many))
+        found = await search_sections(reader, 1, "tea", counts=counts)
+        assert counts.queries > 0  # no longer rare: counted, then ranked from candidates
+        assert len(found.hits) == 5
+        assert all(MATCH_START + "tea" + MATCH_END in h.snippet for h in found.hits)
     finally:
         reader.close()
