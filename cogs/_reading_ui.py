@@ -346,9 +346,10 @@ class JumpSelect(
                 if str(getattr(item, "custom_id", "")).startswith("storyshelf:jump:"):
                     view.remove_item(item)
             view.add_item(narrower)
+            view.stop()  # as Components: its presses reach DYNAMIC_ITEMS by custom id
             await interaction.response.edit_message(view=view)
         else:
-            view = discord.ui.View(timeout=None)
+            view = Components()
             view.add_item(narrower)
             await interaction.response.send_message(
                 f"Sections {low}–{high} of “{truncate(story.title, 80)}”:",
@@ -414,10 +415,22 @@ DYNAMIC_ITEMS = (
 # --------------------------------------------------------------------------- views
 
 
+class Components(discord.ui.View):
+    """A message's buttons and menus, every one a DynamicItem (DYNAMIC_ITEMS): the
+    client answers a press by its custom id, whichever message, process or restart it
+    came from, so this object never needs to listen. It is stopped from the start, and
+    discord.py then keeps nothing for it when it is sent: no view-store entry, and no
+    15-minute timer task, which it otherwise gives the view of every private reply."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self.stop()
+
+
 async def reading_view(reader: Reader, opened: Opened) -> discord.ui.View:
     story, section, page = opened.story, opened.position, opened.page
     total_pages, section_total = len(opened.pages), story.section_count
-    view = discord.ui.View(timeout=None)
+    view = Components()
     view.add_item(
         PageButton(story.id, section, page - 1, label="◀ Previous page", disabled=page <= 1)
     )
@@ -441,13 +454,13 @@ async def reading_view(reader: Reader, opened: Opened) -> discord.ui.View:
 
 def jump_view(story_id: int, position: int) -> discord.ui.View:
     """An excerpt's button: read the whole section."""
-    view = discord.ui.View(timeout=None)
+    view = Components()
     view.add_item(SectionButton(story_id, position, label="Read the whole section"))
     return view
 
 
 def card_view(story: StoryRecord, sections: Sequence[SectionSummary]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = Components()
     view.add_item(SectionButton(story.id, 1, label="Start reading"))
     view.add_item(ContinueButton(story.id))
     if story.section_count > 1:
@@ -456,7 +469,7 @@ def card_view(story: StoryRecord, sections: Sequence[SectionSummary]) -> discord
 
 
 def search_view(hits: Sequence[SearchHit]) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = Components()
     for number, hit in enumerate(hits, start=1):
         view.add_item(
             SectionButton(
@@ -472,7 +485,7 @@ def search_view(hits: Sequence[SearchHit]) -> discord.ui.View:
 def shelf_view(page: ShelfPage, rating: str, query: str) -> discord.ui.View | None:
     if page.total <= page.page_size:
         return None
-    view = discord.ui.View(timeout=None)
+    view = Components()
     size, offset = page.page_size, page.offset
     view.add_item(
         ShelfPageButton(
@@ -491,7 +504,7 @@ def suggestions_view(error: UnknownStory) -> discord.ui.View | None:
     """ "Did you mean" buttons, each opening that story's card."""
     if not error.suggestions:
         return None
-    view = discord.ui.View(timeout=None)
+    view = Components()
     for suggestion in error.suggestions:
         story_id, _, title = suggestion.partition(":")
         view.add_item(CardButton(int(story_id), label=truncate(title, 80)))

@@ -154,3 +154,27 @@ async def test_a_second_server_sees_nothing_of_the_first(reading_world, settings
     posted = [m.content for m in elsewhere.history()]
     assert not any("||" in content or "Secret Garden" in content for content in posted)
     assert query(settings, "SELECT count(*) FROM excerpt_posts") == [(0,)]
+
+
+async def test_private_results_leave_no_timers_and_their_buttons_keep_working(
+    reading_world, settings
+):
+    """Search results are private replies; their Read buttons are answered by custom id,
+    so nothing waits behind each reply (discord.py would give every private reply's
+    view a 15-minute timer task), and a button still works after those 15 minutes."""
+    import asyncio
+
+    env, guild, general, lounge, reader = reading_world
+    shelve(settings, guild.id, corpus_file("a_week_in_the_life.txt"))
+    before = len(asyncio.all_tasks())
+
+    results = []
+    for _ in range(4):
+        results.append(await reader.slash(lounge, "search", query="Myfanwy"))
+        await env.advance_time(3)
+
+    assert all("Myfanwy" in spoiler_text(r.response.content) for r in results)
+    assert len(asyncio.all_tasks()) <= before
+    await env.advance_time(20 * 60)
+    await reader.click(results[0].response.message, label="Read 1")
+    assert spoiler_text(lounge.last_message.content).lstrip().startswith("On Monday")
