@@ -7,10 +7,6 @@ command line would have: the bot is never told.
 
 from __future__ import annotations
 
-import pytest
-
-from bot.db.quick import QuickReader
-from bot.db.versions import GuildVersion, GuildVersions
 from bot.story import RatingLevel
 from tests.support import execute, make_story, query, shelve, spoiler_text
 
@@ -42,22 +38,6 @@ def test_every_change_a_cache_depends_on_bumps_its_counter(settings):
     execute(settings, "DELETE FROM guild_settings WHERE guild_id = 5")
     assert _versions(settings, 5) == (4, 3)
     assert _versions(settings, 7) == (0, 0)  # a server never changed has no row
-
-
-@pytest.mark.sqlite_only  # PRAGMA data_version; PostgreSQL reads the row at every use
-async def test_a_quiet_database_is_not_read_again(settings):
-    shelve(settings, 5, make_story())
-    reader = QuickReader(settings.database_path)
-    versions = GuildVersions(reader)
-    try:
-        assert await versions.get(5) == GuildVersion(shelf=1, settings=0)
-        assert await versions.get(5) == GuildVersion(shelf=1, settings=0)
-        assert versions.reads == 1  # nothing committed since: the row is not read again
-        shelve(settings, 5, make_story("Another"))
-        assert await versions.get(5) == GuildVersion(shelf=2, settings=0)
-        assert versions.reads == 2
-    finally:
-        reader.close()
 
 
 async def test_a_rating_lowered_in_another_process_is_enforced_at_once(reading_world, settings):
