@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import inspect
 import random
@@ -91,6 +92,7 @@ from discord import app_commands  # noqa: E402
 from bench.common import (  # noqa: E402
     Goal,
     RoundTrips,
+    SimulatorHeap,
     faster_settling,
     forget_harness_records,
     goal_line,
@@ -427,6 +429,11 @@ async def measure(
                     await reader.slash(channel, "bench-post")
                     result = await reader.slash(channel, "read", title=titles[0])
                     posts.append(result.response.id)
+                # SimCord's store of Discord's side stays out of the collector's full
+                # passes, as in the load bench (bench.common.SimulatorHeap): a pass over it
+                # landing in one sample would be SimCord's time in that command's figure.
+                heap = SimulatorHeap()
+                heap.start()
                 if under_load:
                     stream = ReactionStream(bot, posts, load_rate)
                     stream.start()
@@ -471,6 +478,9 @@ async def measure(
                 if stream is not None:
                     await stream.stop()
                     run.reactions, run.writes = stream.sent, stream.writes
+                heap.stop()
+                gc.unfreeze()  # the next run's bot freezes its own at start-up
+                gc.collect()
                 # SimCord never closes the bot; the database thread would keep the process alive.
                 await bot.close_resources()
         finally:
