@@ -192,6 +192,13 @@ class Storyshelf(commands.AutoShardedBot):
         # bench/load_bench.py: 170 ms passes over a large heap).
         gc.freeze()
 
+    async def on_ready(self) -> None:
+        # discord.py has now cached every server the gateway sent at start (channels,
+        # roles, emoji: hundreds of objects a server), which live as long as the
+        # connection. Out of the collector's full passes with the rest: a bot in many
+        # servers would otherwise scan them all on the event loop at each pass.
+        gc.freeze()
+
     async def sync_commands_if_changed(self, *, force: bool = False) -> bool:
         """Sync application commands only when their definitions changed."""
         assert self.application_id is not None, "login fetches the application id"

@@ -337,3 +337,22 @@ def test_a_database_in_another_encoding_is_refused(clean_env, tmp_path, monkeypa
         assert tables == [(0,)]  # nothing was created in it
     finally:
         pg.drop_database(name)
+
+
+async def test_the_servers_sent_at_start_stay_out_of_the_collectors_full_passes(
+    reading_world, settings
+):
+    """A bot in many servers caches hundreds of objects for each; scanned at every full
+    garbage-collector pass they would stall the event loop. Those the gateway sends
+    before READY are frozen with what the bot built at start-up."""
+    import gc
+
+    from tests.support import restart
+
+    env, guild, general, lounge, reader = reading_world
+    bot = await restart(env, settings)
+    cached = bot.get_guild(guild.id)
+    assert cached is not None and cached.get_channel(general.id) is not None
+    tracked = gc.get_objects()  # the collector's generations; frozen objects are not in them
+    assert not any(o is cached for o in tracked)
+    assert not any(o is cached.get_channel(general.id) for o in tracked)
