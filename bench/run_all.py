@@ -194,7 +194,10 @@ BENCHMARKS = (
     Benchmark(
         "hostile",
         "hostile_bench.py",
-        (),
+        # Best of two timed runs a case: one run the shared machine slowed (the same
+        # code measured 0.70 s and 1.02 s for one case, in consecutive runs) is not
+        # the parser's time.
+        ("--repeat", "2"),
         (),
         600,
         derive=_hostile_goals,
