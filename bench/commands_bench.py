@@ -201,7 +201,11 @@ def trivial_commands() -> list[app_commands.Command[Any, Any, Any]]:
         await interaction.response.send_message("pong")
 
     def buttons(count: int) -> discord.ui.View:
+        # Stopped, as the bot's own reading views are (cogs/_reading_ui.Components):
+        # discord.py then neither stores it nor gives a private reply's view its
+        # 15-minute timer task, so the shape, and the work around it, are the same.
         view = discord.ui.View(timeout=None)
+        view.stop()
         for n in range(count):
             view.add_item(discord.ui.Button(label=f"Button {n}", custom_id=f"bench:{n}"))
         return view
