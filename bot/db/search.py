@@ -214,10 +214,7 @@ async def search_sections(
         # another reason (no hit here) takes that path too, and it finds none again.
         rows = await fetch_all(
             db,
-            f"SELECT {details} FROM section_fts f"
-            " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
-            f" WHERE section_fts MATCH {_guarded_match(len(phrases))}"
-            f" AND s.guild_id = ?{level_sql} ORDER BY f.rank LIMIT ?",
+            _ranked_at_once(details, _guarded_match(len(phrases)), level_sql),
             (*phrases, fts, guild_id, *level_params, limit),
         )
         if rows:
@@ -263,9 +260,7 @@ async def search_sections(
         # stories (bench/commands_bench.py).
         rows = await fetch_all(
             db,
-            f"SELECT {details} FROM section_fts f"
-            " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
-            f" WHERE section_fts MATCH ? AND s.guild_id = ?{level_sql} ORDER BY f.rank LIMIT ?",
+            _ranked_at_once(details, "?", level_sql),
             (fts, guild_id, *level_params, limit),
         )
         return SearchResults(_hits(rows))
@@ -307,6 +302,18 @@ async def search_sections(
         ),
     )
     return SearchResults(_hits(rows), shown_common)
+
+
+def _ranked_at_once(details: str, match: str, level_sql: str) -> str:
+    """Every match of `match` ranked by FTS5 itself, best first (it consumes ORDER BY
+    rank), this server's readable ones joined until the `limit`-th: the parameters are
+    `match`'s, the server, the levels, the limit."""
+    return (
+        f"SELECT {details} FROM section_fts f"
+        " JOIN sections c ON c.id = f.rowid JOIN stories s ON s.id = c.story_id"
+        f" WHERE section_fts MATCH {match} AND s.guild_id = ?{level_sql}"
+        " ORDER BY f.rank LIMIT ?"
+    )
 
 
 def _guarded_match(words: int) -> str:
