@@ -252,6 +252,23 @@ def trivial_commands() -> list[app_commands.Command[Any, Any, Any]]:
     return [ping, post, results, choose]
 
 
+def bench_bot(database: Path, database_url: str | None = None) -> Any:
+    """The bot on `database` (or PostgreSQL at `database_url`), with the trivial commands."""
+    # One reader sends every command: lift the per-user cooldown, which
+    # would otherwise answer most of them with "try again in".
+    settings = Settings(
+        database_path=database,
+        database_url=database_url,
+        shard_count=1,
+        command_cooldown=(10**9, 1.0),
+        feedback_flush_interval=QUIET_HEARTBEAT,
+    )
+    bot = create_bot(settings)
+    for command in trivial_commands():
+        bot.tree.add_command(command)
+    return bot
+
+
 # --------------------------------------------------------------------------- samples
 
 
@@ -383,18 +400,7 @@ async def measure(
         if database_url is None:
             shutil.copyfile(cached_shelf(size), database)
         titles = shelf_titles(size)
-        # One reader sends every command: lift the per-user cooldown, which
-        # would otherwise answer most of them with "try again in".
-        settings = Settings(
-            database_path=database,
-            database_url=database_url,
-            shard_count=1,
-            command_cooldown=(10**9, 1.0),
-            feedback_flush_interval=QUIET_HEARTBEAT,
-        )
-        bot = create_bot(settings)
-        for command in trivial_commands():
-            bot.tree.add_command(command)
+        bot = bench_bot(database, database_url)
         round_trips = RoundTrips()
         round_trips.install()
         stream: ReactionStream | None = None
