@@ -74,7 +74,7 @@ def parse_per_megabyte(repeat: int) -> None:
         verdict = "ok" if html <= text else "HTML COSTS MORE PER MB THAN TEXT"
         print(
             f"ratio: AO3 HTML {html:.3f} s/MB vs plain text {text:.3f} s/MB "
-            f"= {html / text:.2f}x ({verdict})"
+            f"= {html / text:.3f}x ({verdict})"
         )
 
 

@@ -125,22 +125,25 @@ def _reactions_goals(output: str) -> list[Goal]:
 
 
 def _import_goals(output: str) -> list[Goal]:
-    """import_bench: AO3 HTML costs no more per MB than plain text."""
+    """import_bench: AO3 HTML costs no more per MB than plain text.
+
+    The figure and the verdict are the bench's own, from its unrounded times: the s/MB
+    it prints are rounded, and two that print alike may still be a ratio over 1."""
     found = re.search(
         r"ratio: AO3 HTML (\d+(?:\.\d+)?) s/MB vs plain text (\d+(?:\.\d+)?) s/MB"
-        r" = (\d+(?:\.\d+)?)x",
+        r" = (\d+(?:\.\d+)?)x \(([^)]*)\)",
         output,
     )
     if found is None:
         return []
-    html, text = float(found[1]), float(found[2])
+    html, text, ratio, verdict = found[1], found[2], float(found[3]), found[4]
     return [
         Goal(
             "import HTML per MB vs plain text per MB",
-            f"{html / text:.2f}x",
+            f"{ratio:.3f}x",
             "≤ 1x",
-            html <= text,
-            f"parse time per MB, AO3 HTML {html:.3f} s/MB vs plain text {text:.3f} s/MB in the"
+            verdict == "ok" and ratio <= 1,
+            f"parse time per MB, AO3 HTML {html} s/MB vs plain text {text} s/MB in the"
             f" same run; {_DERIVED}",
         )
     ]

@@ -68,6 +68,21 @@ def test_goals_are_derived_from_the_hostile_benchmarks_table():
     assert "derived" in goal.what
 
 
+def test_the_import_goal_is_the_benchmarks_own_unrounded_ratio():
+    # Both print as 0.040 s/MB, yet HTML cost more: the goal fails, as the bench said.
+    output = (
+        "ratio: AO3 HTML 0.040 s/MB vs plain text 0.040 s/MB = 1.006x"
+        " (HTML COSTS MORE PER MB THAN TEXT)\n"
+    )
+    (goal,) = goals_of(bench("import"), output, 0, 3.0)
+    assert not goal.passed
+    assert goal.figure == "1.006x"
+    ok = "ratio: AO3 HTML 0.032 s/MB vs plain text 0.040 s/MB = 0.800x (ok)\n"
+    (goal,) = goals_of(bench("import"), ok, 0, 3.0)
+    assert goal.passed
+    assert goal.figure == "0.800x"
+
+
 def test_goals_are_derived_from_the_reactions_stream_line():
     output = (
         "(c) sustained 50,000/s for 3 s: event→disk latency p50 0.069 s, max 0.410 s"
