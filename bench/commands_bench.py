@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import hashlib
 import inspect
@@ -78,9 +79,10 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -269,6 +271,43 @@ def bench_bot(database: Path, database_url: str | None = None) -> Any:
     return bot
 
 
+class World(NamedTuple):
+    """The bot on a shelf, in a simulated server with one channel and one reader."""
+
+    env: Any
+    bot: Any
+    channel: Any
+    reader: Any
+    titles: list[str]
+
+
+@contextlib.asynccontextmanager
+async def bench_world(size: int, database_url: str | None = None) -> AsyncIterator[World]:
+    """`size` stories (a copy of the cached shelf, or the PostgreSQL database at
+    `database_url`, already holding them: `build_pg_shelf`), the bot on them with the
+    trivial commands and the round-trip counter installed. At the end the collector is
+    unfrozen (the next bot freezes its own at start-up) and the bot's resources closed:
+    SimCord never closes it, and its database thread would keep the process alive."""
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp, "bench.db")  # on PostgreSQL, where the feedback journal goes
+        if database_url is None:
+            shutil.copyfile(cached_shelf(size), database)
+        bot = bench_bot(database, database_url)
+        round_trips = RoundTrips()
+        round_trips.install()
+        try:
+            async with simcord.run(bot, settle_timeout=120) as env:
+                guild = env.create_guild(name="bench", id=GUILD_ID)
+                channel = guild.create_text_channel("general")
+                reader = guild.add_member(env.create_user("reader"))
+                yield World(env, bot, channel, reader, shelf_titles(size))
+                gc.unfreeze()
+                gc.collect()
+                await bot.close_resources()
+        finally:
+            round_trips.uninstall()
+
+
 # --------------------------------------------------------------------------- samples
 
 
@@ -395,106 +434,82 @@ async def measure(
 ) -> Run:
     """`database_url`: a PostgreSQL database already holding the shelf (`build_pg_shelf`)."""
     run = Run(size, under_load, backend="PostgreSQL" if database_url else "SQLite")
-    with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp, "bench.db")  # on PostgreSQL, where the feedback journal goes
-        if database_url is None:
-            shutil.copyfile(cached_shelf(size), database)
-        titles = shelf_titles(size)
-        bot = bench_bot(database, database_url)
-        round_trips = RoundTrips()
-        round_trips.install()
-        stream: ReactionStream | None = None
-        try:
-            async with simcord.run(bot, settle_timeout=120) as env:
-                guild = env.create_guild(name="bench", id=GUILD_ID)
-                channel = guild.create_text_channel("general")
-                reader = guild.add_member(env.create_user("reader"))
-                timer = Timer(bot)
-                rng = random.Random(7)
-                progress = bot.progress
+    stream: ReactionStream | None = None
+    async with bench_world(size, database_url) as (env, bot, channel, reader, titles):
+        timer = Timer(bot)
+        rng = random.Random(7)
+        progress = bot.progress
 
-                async def timed(kind: str, action: Any) -> Any:
-                    timer.last.clear()
-                    result = await action
-                    assert len(timer.last) == 1, (kind, timer.last)
-                    run.samples[kind].append(timer.last[0])
-                    return result
+        async def timed(kind: str, action: Any) -> Any:
+            timer.last.clear()
+            result = await action
+            assert len(timer.last) == 1, (kind, timer.last)
+            run.samples[kind].append(timer.last[0])
+            return result
 
-                def typed(title: str) -> str:
-                    return title.split()[0][: rng.randint(1, 4)].lower()
+        def typed(title: str) -> str:
+            return title.split()[0][: rng.randint(1, 4)].lower()
 
-                async def read(kind: str, title: str) -> Any:
-                    if kind == "read-unrecorded":
-                        progress.record = lambda *args, **kwargs: None
-                    try:
-                        return await timed(
-                            kind,
-                            reader.slash(channel, "read", title=title, section=rng.randint(1, 3)),
-                        )
-                    finally:
-                        progress.__dict__.pop("record", None)
+        async def read(kind: str, title: str) -> Any:
+            if kind == "read-unrecorded":
+                progress.record = lambda *args, **kwargs: None
+            try:
+                return await timed(
+                    kind,
+                    reader.slash(channel, "read", title=title, section=rng.randint(1, 3)),
+                )
+            finally:
+                progress.__dict__.pop("record", None)
 
-                posts: list[int] = []
-                for _ in range(5):  # warm up every path once
-                    await reader.slash(channel, "bench-post")
-                    result = await reader.slash(channel, "read", title=titles[0])
-                    posts.append(result.response.id)
-                # SimCord's store of Discord's side stays out of the collector's full
-                # passes, as in the load bench (bench.common.SimulatorHeap): a pass over it
-                # landing in one sample would be SimCord's time in that command's figure.
-                heap = SimulatorHeap()
-                heap.start()
-                if under_load:
-                    stream = ReactionStream(bot, posts, load_rate)
-                    stream.start()
-                for n in range(samples):
-                    title = rng.choice(titles)
-                    await timed("ping", reader.slash(channel, "bench-ping"))
-                    await timed("post", reader.slash(channel, "bench-post"))
-                    # Reads are cheap and leave no timers: several pairs per sample narrow
-                    # the on/off comparison. Which goes first alternates, so neither
-                    # always gets the warmer cache.
-                    for pair in range(READ_PAIRS):
-                        order = ("read", "read-unrecorded")
-                        first = (n * READ_PAIRS + pair) % 2 == 0
-                        pick = title if pair == 0 else rng.choice(titles)
-                        for kind in order if first else reversed(order):
-                            await read(kind, pick)
-                    await timed("results", reader.slash(channel, "bench-results"))
-                    await timed(
-                        "search", reader.slash(channel, "search", query=name(rng.randrange(size)))
-                    )
-                    await timed("results", reader.slash(channel, "bench-results"))
-                    await timed(
-                        "search-all",
-                        reader.slash(channel, "search", query=" ".join(rng.sample(WORDS, 2))),
-                    )
-                    # Autocomplete's goal is on p99: several pairs per sample, so the p99 is
-                    # not one or two samples (it leaves no timers, like /read).
-                    for _pair in range(AUTOCOMPLETE_PAIRS):
-                        prefix = typed(rng.choice(titles))
-                        await timed(
-                            "choose", reader.autocomplete(channel, "bench-choose", "title", prefix)
-                        )
-                        await timed(
-                            "autocomplete", reader.autocomplete(channel, "read", "title", prefix)
-                        )
-                    # discord.py gives each private answer's buttons a 15-minute timer, and
-                    # SimCord looks at every live timer on each turn of the event loop, so
-                    # timers left by earlier samples would slow every later figure. A
-                    # quarter of an hour (simulated) between samples lets them expire.
-                    await env.advance_time(15 * 60 + 1)
-                    forget_harness_records(env)
-                if stream is not None:
-                    await stream.stop()
-                    run.reactions, run.writes = stream.sent, stream.writes
-                heap.stop()
-                gc.unfreeze()  # the next run's bot freezes its own at start-up
-                gc.collect()
-                # SimCord never closes the bot; the database thread would keep the process alive.
-                await bot.close_resources()
-        finally:
-            round_trips.uninstall()
+        posts: list[int] = []
+        for _ in range(5):  # warm up every path once
+            await reader.slash(channel, "bench-post")
+            result = await reader.slash(channel, "read", title=titles[0])
+            posts.append(result.response.id)
+        # SimCord's store of Discord's side stays out of the collector's full
+        # passes, as in the load bench (bench.common.SimulatorHeap): a pass over it
+        # landing in one sample would be SimCord's time in that command's figure.
+        heap = SimulatorHeap()
+        heap.start()
+        if under_load:
+            stream = ReactionStream(bot, posts, load_rate)
+            stream.start()
+        for n in range(samples):
+            title = rng.choice(titles)
+            await timed("ping", reader.slash(channel, "bench-ping"))
+            await timed("post", reader.slash(channel, "bench-post"))
+            # Reads are cheap and leave no timers: several pairs per sample narrow
+            # the on/off comparison. Which goes first alternates, so neither
+            # always gets the warmer cache.
+            for pair in range(READ_PAIRS):
+                order = ("read", "read-unrecorded")
+                first = (n * READ_PAIRS + pair) % 2 == 0
+                pick = title if pair == 0 else rng.choice(titles)
+                for kind in order if first else reversed(order):
+                    await read(kind, pick)
+            await timed("results", reader.slash(channel, "bench-results"))
+            await timed("search", reader.slash(channel, "search", query=name(rng.randrange(size))))
+            await timed("results", reader.slash(channel, "bench-results"))
+            await timed(
+                "search-all",
+                reader.slash(channel, "search", query=" ".join(rng.sample(WORDS, 2))),
+            )
+            # Autocomplete's goal is on p99: several pairs per sample, so the p99 is
+            # not one or two samples (it leaves no timers, like /read).
+            for _pair in range(AUTOCOMPLETE_PAIRS):
+                prefix = typed(rng.choice(titles))
+                await timed("choose", reader.autocomplete(channel, "bench-choose", "title", prefix))
+                await timed("autocomplete", reader.autocomplete(channel, "read", "title", prefix))
+            # discord.py gives each private answer's buttons a 15-minute timer, and
+            # SimCord looks at every live timer on each turn of the event loop, so
+            # timers left by earlier samples would slow every later figure. A
+            # quarter of an hour (simulated) between samples lets them expire.
+            await env.advance_time(15 * 60 + 1)
+            forget_harness_records(env)
+        if stream is not None:
+            await stream.stop()
+            run.reactions, run.writes = stream.sent, stream.writes
+        heap.stop()
     return run
 
 

@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -44,20 +41,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import simcord  # noqa: E402
 
 import bot.cards  # noqa: E402
 import bot.db.search  # noqa: E402
-from bench.commands_bench import (  # noqa: E402
-    GUILD_ID,
-    Timer,
-    bench_bot,
-    cached_shelf,
-    name,
-    shelf_titles,
-)
+from bench.commands_bench import Timer, bench_world, name  # noqa: E402
 from bench.common import (  # noqa: E402
-    RoundTrips,
     SimulatorHeap,
     faster_settling,
     forget_harness_records,
@@ -105,47 +93,32 @@ class Steps:
 async def measure(size: int, samples: int) -> tuple[dict[str, list[Any]], list[float]]:
     searches: dict[str, list[Any]] = defaultdict(list)
     trivial: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        database = Path(tmp, "bench.db")
-        shutil.copyfile(cached_shelf(size), database)
-        titles = shelf_titles(size)
-        client = bench_bot(database)
-        round_trips = RoundTrips()
-        round_trips.install()
-        try:
-            async with simcord.run(client, settle_timeout=120) as env:
-                guild = env.create_guild(name="bench", id=GUILD_ID)
-                channel = guild.create_text_channel("general")
-                reader = guild.add_member(env.create_user("reader"))
-                timer = Timer(client)
-                steps = Steps(client)
-                rng = random.Random(11)
-                for _ in range(5):  # warm every path once
-                    await reader.slash(channel, "read", title=titles[0])
-                    await reader.slash(channel, "search", query=name(0))
-                heap = SimulatorHeap()
-                heap.start()
-                for n in range(samples):
-                    order = list(range(len(STEPS)))
-                    order = order[n % len(order) :] + order[: n % len(order)]
-                    for step in order:
-                        steps.step = 0
-                        await reader.slash(channel, "read", title=rng.choice(titles), section=1)
-                        timer.last.clear()
-                        await reader.slash(channel, "bench-results")
-                        trivial.append(timer.last[0].handled)
-                        steps.step = step
-                        timer.last.clear()
-                        await reader.slash(channel, "search", query=name(rng.randrange(size)))
-                        searches[STEPS[step]].append(timer.last[0])
-                    if n % 10 == 9:
-                        await env.advance_time(15 * 60 + 1)
-                        forget_harness_records(env)
-                heap.stop()
-                gc.unfreeze()
-                await client.close_resources()
-        finally:
-            round_trips.uninstall()
+    async with bench_world(size) as (env, client, channel, reader, titles):
+        timer = Timer(client)
+        steps = Steps(client)
+        rng = random.Random(11)
+        for _ in range(5):  # warm every path once
+            await reader.slash(channel, "read", title=titles[0])
+            await reader.slash(channel, "search", query=name(0))
+        heap = SimulatorHeap()
+        heap.start()
+        for n in range(samples):
+            order = list(range(len(STEPS)))
+            order = order[n % len(order) :] + order[: n % len(order)]
+            for step in order:
+                steps.step = 0
+                await reader.slash(channel, "read", title=rng.choice(titles), section=1)
+                timer.last.clear()
+                await reader.slash(channel, "bench-results")
+                trivial.append(timer.last[0].handled)
+                steps.step = step
+                timer.last.clear()
+                await reader.slash(channel, "search", query=name(rng.randrange(size)))
+                searches[STEPS[step]].append(timer.last[0])
+            if n % 10 == 9:
+                await env.advance_time(15 * 60 + 1)
+                forget_harness_records(env)
+        heap.stop()
     return searches, trivial
 
 
