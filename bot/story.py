@@ -164,7 +164,7 @@ class Rating:
         return cls(label="Not Rated", level=RatingLevel.NOT_RATED)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Section:
     """One readable unit: a chapter, or a scene when the story has no chapters.
 
@@ -182,6 +182,15 @@ class Section:
     # all ask, and a novel's count is tens of milliseconds on the event loop.
     _words: int = field(default=-1, init=False, repr=False, compare=False)
 
+    def __init__(self, title: str, text: str, notes: str = "") -> None:
+        # The fields' own slots, set directly: a frozen dataclass's generated __init__
+        # goes through object.__setattr__ once per field, and a file of 100,000 scenes
+        # makes 100,000 sections (bench/hostile_bench.py).
+        _SET_TITLE(self, title)
+        _SET_TEXT(self, text)
+        _SET_NOTES(self, notes)
+        _SET_WORDS(self, -1)
+
     @property
     def words(self) -> int:
         if self._words < 0:
@@ -198,6 +207,12 @@ class Section:
             count_words(paragraph) for paragraph in text.split("\n\n") if paragraph != SCENE_BREAK
         )
 
+
+# Section's slots (its class exists only once the decorator has made it).
+_SET_TITLE = vars(Section)["title"].__set__
+_SET_TEXT = vars(Section)["text"].__set__
+_SET_NOTES = vars(Section)["notes"].__set__
+_SET_WORDS = vars(Section)["_words"].__set__
 
 SCENE_BREAK = "* * *"
 

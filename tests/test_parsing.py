@@ -136,6 +136,25 @@ def test_sample_section_words_add_up_to_the_text_after_the_header(
     assert sample.words == count_words(body)
 
 
+def test_a_section_is_a_frozen_value_whose_count_is_remembered_not_compared() -> None:
+    import dataclasses
+
+    section = Section("Night", f"One two.\n\n{SCENE_BREAK}\n\nThree.", "A/N: hi")
+    assert (section.title, section.notes, section.words) == ("Night", "A/N: hi", 3)
+    assert section == Section("Night", section.text, "A/N: hi")  # one counted, one not
+    assert section != Section("Night", section.text)
+    assert hash(section) == hash(Section("Night", section.text, "A/N: hi"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        section.title = "Day"  # type: ignore[misc]
+    renamed = dataclasses.replace(section, title="Day")
+    assert (renamed.title, renamed.text, renamed.notes, renamed.words) == (
+        "Day",
+        section.text,
+        "A/N: hi",
+        3,
+    )
+
+
 def test_sample_sections_together_are_the_story_word_for_word(
     sample: ParsedStory, sample_bytes: bytes
 ) -> None:

@@ -486,15 +486,17 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
     """
     if not enabled:
         return blocks
-    result: list[Block] = []
+    # Headings are marked in place: a heading block is the text block it was. Only a
+    # heading with its chapter's first paragraph under it becomes two blocks; those are
+    # put in at the end, so a story of 100,000 paragraphs is not copied block by block.
+    then: dict[int, Block] = {}  # index of such a heading → the paragraph after it
     numbered = False
-    text_kind = Kind.TEXT
+    text_kind, heading_kind = Kind.TEXT, Kind.HEADING
     first_chars = HEADING_FIRST_CHARS
     candidate = is_heading_candidate
     heading_of = HeadingMemo()
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block.kind is not text_kind or block.bracketed:
-            result.append(block)
             continue
         first = block.lines[0]
         # match_heading's own first tests, inlined: this runs once per paragraph.
@@ -504,36 +506,39 @@ def classify_headings(blocks: list[Block], *, enabled: bool = True) -> list[Bloc
             or len(stripped) > MAX_HEADING_CHARS
             or not candidate(stripped)
         ):
-            result.append(block)
             continue
         heading = heading_of(stripped)
         if heading is None:
-            result.append(block)
             continue
         numbered = numbered or heading.number is not None
         lines = block.lines
         if len(lines) == 1:
-            result.append(Block(Kind.HEADING, lines, block.blank_before, heading=heading))
+            block.kind, block.heading = heading_kind, heading
             continue
         if any(match_heading(line) for line in lines[1:4]):
-            result.append(block)  # a table of contents
-            continue
+            continue  # a table of contents
         if len(lines) == 2 and len(lines[1].strip()) <= MAX_HEADING_CHARS:
-            joined = Heading(
+            block.kind = heading_kind
+            block.heading = Heading(
                 title=join_heading_title(heading, lines[1]),
                 rank=heading.rank,
                 number=heading.number,
                 titled=True,
             )
-            result.append(Block(Kind.HEADING, lines, block.blank_before, heading=joined))
             continue
         if heading.titled or heading.number is not None:
-            result.append(block)
             continue
         # "Chapter 3" with the chapter's first paragraph right under it.
-        result.append(Block(Kind.HEADING, [first], block.blank_before, heading=heading))
-        result.append(Block(Kind.TEXT, lines[1:], 0))
-    return _check_numbered_runs(result) if numbered else result
+        block.kind, block.lines, block.heading = heading_kind, [first], heading
+        block.words = -1
+        then[index] = Block(text_kind, lines[1:], 0)
+    if then:
+        blocks = [
+            part
+            for index, block in enumerate(blocks)
+            for part in ((block, then[index]) if index in then else (block,))
+        ]
+    return _check_numbered_runs(blocks) if numbered else blocks
 
 
 def _check_numbered_runs(blocks: list[Block]) -> list[Block]:

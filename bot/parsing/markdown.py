@@ -154,6 +154,20 @@ def _markdown_blocks(body: str) -> tuple[list[Block], dict[int, int]]:
     check_line_count(body)
     # Lines between runs of blank lines; the runs themselves are counted in C.
     for chunk, gap_blanks in text_chunks(body):
+        if (
+            not pending
+            and not fenced
+            and "\n" not in chunk
+            and chunk[:1].isalpha()
+            and chunk[0] not in "oOxX"
+        ):
+            # One line of prose between blank lines: a paragraph as most stories are
+            # written, made as the loop below would make it, without the loop.
+            blocks.append(Block(text_kind, [chunk.rstrip()], blank))
+            blank = gap_blanks
+            if len(blocks) > max_blocks:
+                raise TextShapeError.too_many_blocks()
+            continue
         for line in chunk.split("\n") if "\n" in chunk else (chunk,):
             if not line or line.isspace():
                 if pending:

@@ -73,6 +73,14 @@ _LONG_PARAGRAPH_WORDS = 40
 _NOTE_PREFIXES = frozenset(
     {"a/", "an", "au", "en", "no", "di", "ac", "se", "be", "**", "__", "(a", "[a", "(n", "[n"}
 )
+# The same, in every case ("A/", "AN", "An", "aN", ...): tested without lower-casing
+# each paragraph's start, once per section of a story of 100,000 scenes.
+_NOTE_LEADS = frozenset(
+    first + second
+    for lead in _NOTE_PREFIXES
+    for first in {lead[0], lead[0].upper()}
+    for second in {lead[1], lead[1].upper()}
+)
 # "by Charles Dickens", "By: ACI100", "Written by someone".
 _BYLINE = re.compile(r"(?:written\s+)?by\s*:?\s+(?P<name>[^.!?]{1,80})", re.IGNORECASE)
 _DEDICATION = re.compile(r"(?:(?:once\s+again\s+)?to|for|dedicated\s+to|in\s+memory\s+of)\b", re.I)
@@ -199,12 +207,12 @@ def _split_notes(paragraphs: list[str]) -> str:
     count = len(paragraphs)
     if count < 2:
         return ""
-    prefixes = _NOTE_PREFIXES
+    leads = _NOTE_LEADS
     if (
-        paragraphs[0][:2].lower() not in prefixes
-        and paragraphs[-1][:2].lower() not in prefixes
-        and paragraphs[-2][:2].lower() not in prefixes
-        and (count < 3 or paragraphs[-3][:2].lower() not in prefixes)
+        paragraphs[0][:2] not in leads
+        and paragraphs[-1][:2] not in leads
+        and paragraphs[-2][:2] not in leads
+        and (count < 3 or paragraphs[-3][:2] not in leads)
     ):
         return ""  # the common case: nothing where a note could be starts like one
     lead = 0
