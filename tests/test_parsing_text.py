@@ -6,7 +6,7 @@ import pytest
 
 from bot.parsing import StoryFileError, parse_story
 from bot.parsing.blocks import is_scene_break_line
-from bot.parsing.headings import match_heading
+from bot.parsing.headings import HeadingMemo, match_candidate, match_heading
 from bot.parsing.sections import title_from_text
 from bot.story import SCENE_BREAK, ParsedStory, RatingLevel
 
@@ -331,6 +331,28 @@ def test_heading_lines(line: str) -> None:
 )
 def test_prose_lines_are_not_headings(line: str) -> None:
     assert match_heading(line) is None
+
+
+def test_a_story_remembers_each_line_as_it_was_judged() -> None:
+    """One story's memo answers every line as the patterns do: numbered lines of prose it
+    refused by their shape ("Scene 12 begins here.") never hide a heading."""
+    lines = [
+        *(f"Scene {n} begins here, in the rain." for n in range(1, 40)),
+        *(f"Scene {n}" for n in range(1, 40)),
+        *(f"Chapter {n}. was long." for n in (1, 12, 123, 1234, 12345)),
+        *(f"Chapter {n}." for n in (1, 12, 123, 1234, 12345)),  # five digits: no chapter
+        *(f"Part {n} of {m}" for n, m in ((1, 2), (3, 40), (50, 6))),
+        *(f"Part {n} of the plan" for n in (1, 7, 70)),
+        "12",
+        "123",
+        "1234",
+        "Act 9 ended.",
+        "ACT 9",
+    ]
+    for order in (lines, lines[::-1]):  # refused lines first, and last
+        memo = HeadingMemo()
+        for line in order:
+            assert memo(line) == match_candidate(line), line
 
 
 # --- Markdown ----------------------------------------------------------------------------------
